@@ -1,0 +1,77 @@
+import { ConfigError, connectionSchema, parseConfig } from '../config.ts';
+import { StackError } from '../stack/errors.ts';
+import { parseStackSettings } from '../stack/settings.ts';
+import { stackUp } from '../stack/stack.ts';
+import { services } from '../../services/index.ts';
+import { runServices } from './run.ts';
+import { stackCommand } from './stack.ts';
+
+const help = `learnloop: continuous, safe improvement of AI agents in production
+
+Usage:
+  learnloop stack up|down|status|logs   the local Kafka, schema registry and Postgres (learnloop stack --help)
+  learnloop run <service>|all           run one service, or all of them in one process
+  learnloop start                       bring the local stack up unless KAFKA_BROKERS is set, then run all services
+  learnloop help                        this text
+
+Services: ${services.length === 0 ? '(none built yet)' : services.map((s) => `\n  ${s.name.padEnd(20)} ${s.summary}`).join('')}
+
+Connection (required by run, set by start from the local stack): KAFKA_BROKERS, SCHEMA_REGISTRY_URL, DATABASE_URL.
+Every other setting is a LEARNLOOP_* variable; see docs/operations.md.`;
+
+async function run(args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const [name] = args;
+  if (name === undefined || name === '--help' || name === '-h') {
+    process.stdout.write(`learnloop run <service>|all\n\nServices: ${services.map((s) => s.name).join(', ') || '(none built yet)'}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const selected = name === 'all' ? services : services.filter((s) => s.name === name);
+  if (selected.length === 0 && name !== 'all') {
+    process.stderr.write(`learnloop: no service "${name}" (services: ${services.map((s) => s.name).join(', ') || 'none built yet'}, or all)\n`);
+    return 2;
+  }
+  const connection = parseConfig(connectionSchema, env);
+  if (!connection.ok) throw connection.error;
+  await runServices(selected, env);
+  return 0;
+}
+
+async function start(env: NodeJS.ProcessEnv): Promise<number> {
+  const withStack = { ...env };
+  if (!env['KAFKA_BROKERS']) {
+    const settings = parseStackSettings(env);
+    if (!settings.ok) throw settings.error;
+    Object.assign(withStack, await stackUp(settings.value, (line) => process.stderr.write(`stack: ${line}\n`)));
+  }
+  return run(['all'], withStack);
+}
+
+/** Returns the exit code; long-running commands resolve once started and keep the process alive. */
+export async function main(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const [command, ...rest] = args;
+  try {
+    switch (command) {
+      case 'stack':
+        return await stackCommand(rest, env);
+      case 'run':
+        return await run(rest, env);
+      case 'start':
+        return await start(env);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(`${help}\n`);
+        return command === undefined ? 2 : 0;
+      default:
+        process.stderr.write(`learnloop: unknown command "${command}"; see learnloop help\n`);
+        return 2;
+    }
+  } catch (err) {
+    if (err instanceof StackError || err instanceof ConfigError) {
+      process.stderr.write(`learnloop: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,92 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+import type { Logger } from './logging.ts';
+
+/** A named readiness check: a service is ready when every check passes (e.g. "partitions assigned"). */
+export interface ReadinessCheck {
+  name: string;
+  check: () => boolean | Promise<boolean>;
+}
+
+/** Handles a request the helper does not own; returns false to fall through to 404. */
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
+
+export interface OpsServerOptions {
+  host: string;
+  /** 0 picks a free port (tests). */
+  port: number;
+  registry: Registry;
+  readiness?: readonly ReadinessCheck[];
+  routes?: RouteHandler;
+  logger: Logger;
+}
+
+export interface OpsServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) });
+  res.end(payload);
+}
+
+async function runChecks(checks: readonly ReadinessCheck[]): Promise<Record<string, boolean>> {
+  const results: Record<string, boolean> = {};
+  for (const { name, check } of checks) {
+    try {
+      results[name] = await check();
+    } catch {
+      results[name] = false;
+    }
+  }
+  return results;
+}
+
+/**
+ * Serves `/metrics` (Prometheus text format), `/healthz` (the process is alive and its event loop answers) and
+ * `/readyz` (every readiness check passes; 503 naming the ones that do not), then any routes of the service.
+ */
+export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
+  const checks = options.readiness ?? [];
+  const server = createServer((req, res) => {
+    void (async () => {
+      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      if (req.method === 'GET' && path === '/metrics') {
+        const body = await options.registry.metrics();
+        res.writeHead(200, { 'content-type': options.registry.contentType });
+        res.end(body);
+      } else if (req.method === 'GET' && path === '/healthz') {
+        sendJson(res, 200, { status: 'ok' });
+      } else if (req.method === 'GET' && path === '/readyz') {
+        const results = await runChecks(checks);
+        const ready = Object.values(results).every(Boolean);
+        sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks: results });
+      } else if (!(options.routes && (await options.routes(req, res)))) {
+        sendJson(res, 404, { error: `no route for ${req.method} ${path}` });
+      }
+    })().catch((err: unknown) => {
+      options.logger.error('http handler failed', { err, url: req.url });
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,4 @@
+import type { ServiceDefinition } from '../lib/service.ts';
+
+/** Every service `learnloop run` knows, in the order `run all` starts them. Services register here as they are built. */
+export const services: readonly ServiceDefinition[] = [];
