@@ -1,4 +1,4 @@
-import { loadConfig, processSchema } from '../config.ts';
+import { ConfigError, loadConfig, processSchema } from '../config.ts';
 import { startOpsServer, type ReadinessCheck } from '../http.ts';
 import { createShutdown, exitOnSignals } from '../lifecycle.ts';
 import { createLogger } from '../logging.ts';
@@ -26,6 +26,11 @@ export async function runServices(selected: readonly ServiceDefinition[], env: R
     registry: metrics,
     readiness,
     logger,
+  }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EADDRINUSE') throw err;
+    throw new ConfigError([
+      `LEARNLOOP_METRICS_PORT=${settings.LEARNLOOP_METRICS_PORT}: ${settings.LEARNLOOP_HOST}:${settings.LEARNLOOP_METRICS_PORT} is already in use by another program`,
+    ]);
   });
   shutdown.add('ops-server', () => ops.close());
   logger.info('serving metrics and health', { port: ops.port });

@@ -1,0 +1,58 @@
+import { once } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { startCli } from '../helpers/cli.ts';
+import { testConnection } from '../setup/connection.ts';
+
+const { source: _source, ...connection } = testConnection();
+
+async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('learnloop run all', () => {
+  it('serves metrics and health, logs JSON, and exits 0 on SIGTERM', async () => {
+    const port = 19464 + Math.floor(Math.random() * 500);
+    const child = startCli(['run', 'all'], { ...process.env, ...connection, LEARNLOOP_METRICS_PORT: String(port) });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    try {
+      const ready = await waitFor(async () => {
+        const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+        return res.status === 200 ? res : undefined;
+      }, 20_000);
+      expect(await ready.json()).toMatchObject({ status: 'ready', checks: { started: true } });
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+      expect(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).toContain('process_resident_memory_bytes');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(0);
+    const lines = stdout.trim().split('\n').map((line) => JSON.parse(line) as { msg: string; level: string });
+    expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['serving metrics and health', 'shutting down']));
+  });
+
+  it('refuses a metrics port that is already taken, with the reason', async () => {
+    const port = 20464 + Math.floor(Math.random() * 500);
+    const first = startCli(['run', 'all'], { ...process.env, ...connection, LEARNLOOP_METRICS_PORT: String(port) });
+    try {
+      await waitFor(async () => ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok ? true : undefined), 20_000);
+      const second = startCli(['run', 'all'], { ...process.env, ...connection, LEARNLOOP_METRICS_PORT: String(port) });
+      let stderr = '';
+      second.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const [code] = (await once(second, 'exit')) as [number | null];
+      expect(code).toBe(1);
+      expect(stderr).toContain(`LEARNLOOP_METRICS_PORT=${port}: 127.0.0.1:${port} is already in use by another program`);
+      expect(stderr).not.toContain('    at ');
+    } finally {
+      first.kill('SIGTERM');
+      await once(first, 'exit');
+    }
+  });
+});
