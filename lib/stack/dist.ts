@@ -54,9 +54,12 @@ export function ensureDist(home: string, progress: (line: string) => void): Dist
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  if (run.status !== 0 || !distPresent(home, dist)) {
+  if (run.status !== 0) {
     const tail = `${run.stdout}${run.stderr}`.trim().split('\n').slice(-15).join('\n');
     throw new StackError(`Maven could not fetch the stack's jars (mvn -f ${pomPath} package):\n${tail}`);
+  }
+  if (!distPresent(home, dist)) {
+    throw new StackError(`Maven finished but ${join(home, 'dist')} lacks the Kafka or registry jars: delete that directory and run \`learnloop stack up\` again`);
   }
   return dist;
 }
