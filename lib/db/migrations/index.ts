@@ -1,0 +1,14 @@
+import type { Migration } from 'kysely/migration';
+import { core } from './0001_core.ts';
+import { audit } from './0002_audit.ts';
+import { kafka } from './0003_kafka.ts';
+
+/**
+ * Every migration, by name; names sort in the order they apply. Imported statically, so that migrating needs no
+ * filesystem globbing and works wherever the code runs. Never edit one that has shipped: add the next.
+ */
+export const migrations: Readonly<Record<string, Migration>> = {
+  '0001_core': core,
+  '0002_audit': audit,
+  '0003_kafka': kafka,
+};
