@@ -62,6 +62,8 @@ export function postgresComponent(settings: StackSettings): Component {
 
   const query = async (text: string, db = 'postgres') => {
     const client = new pg.Client({ connectionString: url(db), connectionTimeoutMillis: 2000 });
+    // A probe of a server that is going down: the query rejects with the same error, which the caller reports.
+    client.on('error', () => undefined);
     await client.connect();
     try {
       return await client.query(text);

@@ -1,0 +1,228 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Kafka, Producer } from 'kafkajs';
+import type { Kysely } from 'kysely';
+import pg from 'pg';
+import { waitForTopics } from '../contracts/topics-apply.ts';
+import type { Database } from '../db/schema.ts';
+import type { Logger } from '../logging.ts';
+import { outboxChannel } from './outbox.ts';
+import { backoffDelay } from './retry.ts';
+import type { RuntimeMetrics } from './runtime-metrics.ts';
+
+export interface OutboxRelayOptions {
+  producer: string;
+  kafka: Kafka;
+  db: Kysely<Database>;
+  databaseUrl: string;
+  /** Compacted, one partition: the last outbox id published per producer, written in the same Kafka transaction. */
+  positionsTopic: string;
+  logger: Logger;
+  metrics: RuntimeMetrics;
+  batchSize?: number;
+  /** Polled this often when no notification arrives (a notification can be missed while reconnecting). */
+  pollMs?: number;
+}
+
+export interface OutboxRelay {
+  stop(): Promise<void>;
+  /** The highest outbox id known to be published. */
+  position(): number;
+}
+
+/**
+ * Publishes a producer's outbox to Kafka in id order, exactly once: each batch and the new position go out in one
+ * Kafka transaction, so a relay that dies after Kafka committed and before Postgres heard resumes from the position in
+ * Kafka instead of publishing again. One relay per producer is active (a session advisory lock); a second waits. The
+ * transactional id is the producer's, so Kafka fences a relay that lost its lock but still runs.
+ */
+export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
+  const { producer: name, logger, metrics } = options;
+  const log = logger.child({ component: 'outbox-relay', producer: name });
+  const batchSize = options.batchSize ?? 500;
+  const pollMs = options.pollMs ?? 1000;
+  let stopped = false;
+  let upto = 0;
+  let wake: (() => void) | undefined;
+  const nudge = () => wake?.();
+
+  const waitForWork = () =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, pollMs);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+
+  /** The position recorded in Kafka: the last committed marker for this producer. */
+  async function positionInKafka(): Promise<number> {
+    const admin = options.kafka.admin();
+    await admin.connect();
+    try {
+      // The relay's own bookkeeping, not an event topic of the catalog: it creates it where it is missing.
+      await admin.createTopics({
+        waitForLeaders: false,
+        topics: [{ topic: options.positionsTopic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
+      });
+      await waitForTopics(admin, [options.positionsTopic]);
+      const [end] = await admin.fetchTopicOffsets(options.positionsTopic);
+      if (!end || Number(end.high) === 0) return 0;
+      const high = Number(end.high);
+      const consumer = options.kafka.consumer({ groupId: `learnloop-outbox-recovery-${randomUUID()}`, readUncommitted: false });
+      await consumer.connect();
+      let found = 0;
+      try {
+        await consumer.subscribe({ topic: options.positionsTopic, fromBeginning: true });
+        await new Promise<void>((resolve, reject) => {
+          // Read to the end: the batch holding offset high - 1 (lastOffset counts transaction markers), or, since a
+          // fetch holding only a marker never reaches eachBatch, a second with nothing new.
+          let idle = setTimeout(resolve, 1500);
+          consumer
+            .run({
+              autoCommit: false,
+              eachBatch: async ({ batch }) => {
+                clearTimeout(idle);
+                for (const message of batch.messages) {
+                  if (message.key?.toString() === name && message.value) found = Math.max(found, Number(message.value.toString()));
+                }
+                if (Number(batch.lastOffset()) >= high - 1) resolve();
+                else idle = setTimeout(resolve, 1000);
+              },
+            })
+            .catch(reject);
+        });
+      } finally {
+        await consumer.disconnect();
+      }
+      return found;
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async function positionInPostgres(): Promise<number> {
+    const row = await options.db.selectFrom('outbox_positions').select('published_upto').where('producer', '=', name).executeTakeFirst();
+    return row?.published_upto ?? 0;
+  }
+
+  async function recordPosition(position: number): Promise<void> {
+    await options.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('outbox_positions')
+        .values({ producer: name, published_upto: position })
+        .onConflict((oc) => oc.column('producer').doUpdateSet({ published_upto: position }))
+        .execute();
+      await trx.deleteFrom('outbox').where('producer', '=', name).where('id', '<=', position).execute();
+    });
+  }
+
+  async function publishBatch(kafkaProducer: Producer): Promise<number> {
+    const rows = await options.db
+      .selectFrom('outbox')
+      .select(['id', 'topic', 'key', 'value', 'headers', 'event_id'])
+      .where('producer', '=', name)
+      .where('id', '>', upto)
+      .orderBy('id')
+      .limit(batchSize)
+      .execute();
+    if (rows.length === 0) return 0;
+    const byTopic = new Map<string, Array<{ key: Buffer | null; value: Buffer; headers: Record<string, string> }>>();
+    for (const row of rows) {
+      const messages = byTopic.get(row.topic) ?? [];
+      messages.push({ key: row.key, value: row.value, headers: { ...row.headers, eventId: row.event_id } });
+      byTopic.set(row.topic, messages);
+    }
+    const last = rows[rows.length - 1]!.id;
+    const transaction = await kafkaProducer.transaction();
+    try {
+      await transaction.sendBatch({
+        topicMessages: [
+          ...[...byTopic].map(([topic, messages]) => ({ topic, messages })),
+          { topic: options.positionsTopic, messages: [{ key: name, value: String(last) }] },
+        ],
+      });
+      await transaction.commit();
+    } catch (err) {
+      await transaction.abort().catch((abortErr: unknown) => log.warn('aborting the Kafka transaction failed', { err: abortErr }));
+      throw err;
+    }
+    upto = last;
+    for (const [topic, messages] of byTopic) metrics.published.inc({ producer: name, topic }, messages.length);
+    await recordPosition(last);
+    return rows.length;
+  }
+
+  async function updateBacklog(): Promise<void> {
+    const row = await options.db
+      .selectFrom('outbox')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('producer', '=', name)
+      .where('id', '>', upto)
+      .executeTakeFirst();
+    metrics.outboxBacklog.set({ producer: name }, Number(row?.n ?? 0));
+  }
+
+  /** Holds the lock and publishes until stopped or until something fails; the caller retries after a backoff. */
+  async function lead(): Promise<void> {
+    const session = new pg.Client({ connectionString: options.databaseUrl });
+    session.on('error', (err) => log.warn('relay database session failed', { err }));
+    await session.connect();
+    let kafkaProducer: Producer | undefined;
+    try {
+      for (;;) {
+        if (stopped) return;
+        const { rows } = await session.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked', [
+          `relay:${name}`,
+        ]);
+        if (rows[0]?.locked) break;
+        await sleep(pollMs);
+      }
+      session.on('notification', (message) => {
+        if (message.payload === name) nudge();
+      });
+      await session.query(`LISTEN ${outboxChannel}`);
+      kafkaProducer = options.kafka.producer({
+        transactionalId: `learnloop-outbox-${name}`,
+        idempotent: true,
+        maxInFlightRequests: 1,
+      });
+      await kafkaProducer.connect();
+      upto = Math.max(await positionInPostgres(), await positionInKafka());
+      await recordPosition(upto);
+      log.info('outbox relay leading', { position: upto });
+      while (!stopped) {
+        const published = await publishBatch(kafkaProducer);
+        await updateBacklog();
+        if (published < batchSize && !stopped) await waitForWork();
+      }
+    } finally {
+      await kafkaProducer?.disconnect().catch((err: unknown) => log.warn('disconnecting the relay producer failed', { err }));
+      await session.end().catch((err: unknown) => log.warn('closing the relay session failed', { err }));
+    }
+  }
+
+  const loop = (async () => {
+    let attempt = 0;
+    while (!stopped) {
+      try {
+        await lead();
+        attempt = 0;
+      } catch (err) {
+        if (stopped) break;
+        const delay = backoffDelay(attempt++, 200, 10_000);
+        log.warn('outbox relay failed; retrying', { err, delayMs: delay });
+        await sleep(delay);
+      }
+    }
+  })();
+
+  return {
+    position: () => upto,
+    stop: async () => {
+      stopped = true;
+      nudge();
+      await loop;
+    },
+  };
+}
