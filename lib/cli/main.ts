@@ -3,6 +3,8 @@ import { StackError } from '../stack/errors.ts';
 import { parseStackSettings } from '../stack/settings.ts';
 import { stackUp } from '../stack/stack.ts';
 import { services } from '../../services/index.ts';
+import { schemasCommand, topicsCommand } from './contracts.ts';
+import { auditCommand, dbCommand } from './db.ts';
 import { runServices } from './run.ts';
 import { stackCommand } from './stack.ts';
 
@@ -12,6 +14,10 @@ Usage:
   learnloop stack up|down|status|logs   the local Kafka, schema registry and Postgres (learnloop stack --help)
   learnloop run <service>|all           run one service, or all of them in one process
   learnloop start                       bring the local stack up unless KAFKA_BROKERS is set, then run all services
+  learnloop topics apply                create or update every topic of the catalog (schemas/topics.json)
+  learnloop schemas register|codegen    register every schema with BACKWARD compatibility | regenerate the TS types
+  learnloop db migrate [--down [N]]     apply (or undo) the Postgres migrations
+  learnloop audit verify                check the audit log's hash chain; names the first broken row
   learnloop help                        this text
 
 Services: ${services.length === 0 ? '(none built yet)' : services.map((s) => `\n  ${s.name.padEnd(20)} ${s.summary}`).join('')}
@@ -57,6 +63,14 @@ export async function main(args: readonly string[], env: NodeJS.ProcessEnv = pro
         return await run(rest, env);
       case 'start':
         return await start(env);
+      case 'topics':
+        return await topicsCommand(rest, env);
+      case 'schemas':
+        return await schemasCommand(rest, env);
+      case 'db':
+        return await dbCommand(rest, env);
+      case 'audit':
+        return await auditCommand(rest, env);
       case undefined:
       case 'help':
       case '--help':

@@ -26,9 +26,10 @@ function settingsOrExit(env: NodeJS.ProcessEnv): StackSettings {
   return parsed.value;
 }
 
+/** `export KEY=value` lines: `eval "$(learnloop stack up)"` then sets them for the commands the shell runs next. */
 export function shellLines(env: Record<string, string>): string {
   return Object.entries(env)
-    .map(([key, value]) => `${key}=${value}`)
+    .map(([key, value]) => `export ${key}=${value}`)
     .join('\n');
 }
 

@@ -42,9 +42,9 @@ describe('learnloop stack, as a user drives it', () => {
     expect(up.stderr).toMatch(/kafka: healthy/);
     expect(up.code).toBe(0);
     expect(up.stdout.trim().split('\n').sort()).toEqual([
-      `DATABASE_URL=postgres://learnloop@127.0.0.1:${ports.postgres}/learnloop`,
-      `KAFKA_BROKERS=127.0.0.1:${ports.kafka}`,
-      `SCHEMA_REGISTRY_URL=http://127.0.0.1:${ports.registry}/apis/ccompat/v7`,
+      `export DATABASE_URL=postgres://learnloop@127.0.0.1:${ports.postgres}/learnloop`,
+      `export KAFKA_BROKERS=127.0.0.1:${ports.kafka}`,
+      `export SCHEMA_REGISTRY_URL=http://127.0.0.1:${ports.registry}/apis/ccompat/v7`,
     ]);
     for (const part of parts) expect(isAlive(pidOf(part)), part).toBe(true);
   }, 180_000);
