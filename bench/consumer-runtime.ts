@@ -3,6 +3,7 @@
 // Target (issue 3): the runtime at least 50% of raw. Usage: node bench/consumer-runtime.ts [records]
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { sql } from 'kysely';
 import { Registry } from 'prom-client';
 import { createKafka } from '../lib/kafka/client.ts';
 import { startConsumerRuntime } from '../lib/kafka/consumer-runtime.ts';
@@ -83,12 +84,30 @@ async function runtimeConsumer(): Promise<number> {
   return elapsed;
 }
 
+/** The durable eventId check alone, with the runtime's SQL and batch size: the Postgres side's ceiling. */
+async function dedupeOnly(): Promise<number> {
+  const database = await benchDatabase(connection.DATABASE_URL);
+  const ids = Array.from({ length: records }, () => randomUUID());
+  const t0 = performance.now();
+  for (let i = 0; i < ids.length; i += 6000) {
+    await database.db.transaction().execute((trx) =>
+      sql`INSERT INTO processed_events (group_id, event_id) SELECT ${'bench'}, unnest(${ids.slice(i, i + 6000)}::text[])
+          ON CONFLICT (group_id, event_id) DO NOTHING RETURNING event_id`.execute(trx),
+    );
+  }
+  const elapsed = performance.now() - t0;
+  await database.drop();
+  return elapsed;
+}
+
 const rate = (ms: number) => Math.round(records / (ms / 1000));
 const raw = await rawConsumer(false);
 const rawDecode = await rawConsumer(true);
 const runtime = await runtimeConsumer();
+const dedupe = await dedupeOnly();
 process.stdout.write(`consumer runtime, ${records} records in ${partitions} partitions, ${machine()}\n`);
 process.stdout.write(`raw kafkajs consumer (no decode)          ${String(rate(raw)).padStart(8)} records/s\n`);
 process.stdout.write(`raw kafkajs consumer + Avro decode        ${String(rate(rawDecode)).padStart(8)} records/s\n`);
 process.stdout.write(`consumer runtime (decode, validate, dedupe, handler, transactional commit) ${String(rate(runtime)).padStart(8)} records/s\n`);
+process.stdout.write(`Postgres eventId dedupe alone (runtime's SQL) ${String(rate(dedupe)).padStart(8)} records/s\n`);
 process.stdout.write(`runtime / raw: ${(raw / runtime).toFixed(2)} (target >= 0.50); runtime / raw+decode: ${(rawDecode / runtime).toFixed(2)}\n`);

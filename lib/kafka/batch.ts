@@ -131,13 +131,13 @@ async function claimOffset(trx: Transaction<Database>, ctx: BatchContext, expect
 /** Of `events`, those whose eventId this group has not processed before, recorded as processed now. */
 async function firstSeen(trx: Transaction<Database>, groupId: string, events: readonly ConsumedEvent[]): Promise<ConsumedEvent[]> {
   if (events.length === 0) return [];
-  const inserted = await trx
-    .insertInto('processed_events')
-    .values(events.map((e) => ({ group_id: groupId, event_id: e.eventId })))
-    .onConflict((oc) => oc.columns(['group_id', 'event_id']).doNothing())
-    .returning('event_id')
-    .execute();
-  const fresh = new Set(inserted.map((r) => r.event_id));
+  // One array parameter rather than a VALUES row per event: thousands of rows parse and plan in a fraction of the time.
+  const { rows } = await sql<{ event_id: string }>`
+    INSERT INTO processed_events (group_id, event_id)
+    SELECT ${groupId}, unnest(${events.map((e) => e.eventId)}::text[])
+    ON CONFLICT (group_id, event_id) DO NOTHING
+    RETURNING event_id`.execute(trx);
+  const fresh = new Set(rows.map((r) => r.event_id));
   // The same eventId twice within one batch: the first occurrence counts.
   return events.filter((e) => fresh.delete(e.eventId));
 }

@@ -23,7 +23,10 @@ export interface ConsumerRuntimeOptions {
   metrics: Registry;
   /** The physical topic of a catalog topic: identity in production; tests give each run its own topics. */
   physicalName?: (topic: TopicName | 'learning.outbox.positions') => string;
-  /** Partitions processed at once by this member (each is still processed in order). */
+  /**
+   * Partitions processed at once by this member (each still in order). Default 4: a batch spends most of its time
+   * waiting for Postgres, and other partitions can use that time.
+   */
   partitionsConsumedConcurrently?: number;
   backoff?: { initialMs: number; maxMs: number };
   /** Whether this process publishes the group's outbox (one relay per group is active across replicas). */
@@ -203,7 +206,7 @@ export async function startConsumerRuntime(options: ConsumerRuntimeOptions): Pro
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
+    partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 4,
     eachBatch,
   });
 

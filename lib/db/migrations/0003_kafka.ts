@@ -35,7 +35,9 @@ export const kafka = sqlMigration(
        processed_at timestamptz NOT NULL DEFAULT now(),
        PRIMARY KEY (group_id, event_id)
      )`,
-    `CREATE INDEX processed_events_processed_at ON processed_events (processed_at)`,
+    // BRIN: rows arrive in time order, so a tiny block-range index serves pruning by age, and costs the hot insert
+    // path almost nothing (a B-tree here was a sixth of each dedupe insert).
+    `CREATE INDEX processed_events_processed_at ON processed_events USING brin (processed_at)`,
   ],
   ['DROP TABLE processed_events', 'DROP TABLE outbox_positions', 'DROP TABLE outbox', 'DROP TABLE consumer_offsets'],
 );
