@@ -279,6 +279,10 @@ export interface ExperimentPolicy {
   primaryMetric: Metric;
   /** Error rate of the confidence sequences. */
   alpha: number;
+  /** N* of the asymptotic confidence sequence: the sample size where it is tightest. */
+  tuningSampleSize: number;
+  /** The primary metric must beat the baseline by more than this (absolute) to win. */
+  minimumEffect: number;
   minRunsPerArm: number;
   minDurationMs: number;
   /** Inconclusive at this age means no promotion. */
