@@ -68,6 +68,16 @@ export const connectionSchema = z.object({
 });
 export type Connection = z.infer<typeof connectionSchema>;
 
+/** Several learnloop installations (or test runs) can share one cluster: each prefixes its topics and groups. */
+export const namespaceSchema = z.object({
+  LEARNLOOP_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, underscore and dash only').optional(),
+});
+
+/** The physical name of a catalog topic or consumer group under an optional prefix. */
+export function physicalNameFor(prefix: string | undefined): (name: string) => string {
+  return (name) => (prefix ? `${prefix}.${name}` : name);
+}
+
 export const logLevels = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof logLevels)[number];
 

@@ -1,6 +1,8 @@
 import type { Kafka } from 'kafkajs';
 import type { Kysely } from 'kysely';
-import { connectionSchema, loadConfig } from './config.ts';
+import type { ConsumerConfig } from 'kafkajs';
+import { z } from 'zod';
+import { connectionSchema, loadConfig, namespaceSchema, physicalNameFor, positiveInt } from './config.ts';
 import { createDb } from './db/index.ts';
 import type { Database } from './db/schema.ts';
 import { createKafka } from './kafka/client.ts';
@@ -13,11 +15,22 @@ export interface Connections {
   db: Kysely<Database>;
   databaseUrl: string;
   serde: Serde;
+  /** The physical name of a topic (or consumer group): the catalog's name, behind LEARNLOOP_TOPIC_PREFIX if set. */
+  physicalName: (name: string) => string;
+  /** Consumer group timing for the consumer runtime. */
+  consumerConfig: Omit<ConsumerConfig, 'groupId'>;
 }
+
+const consumerSchema = z.object({
+  // How long a member that stopped answering (crashed) keeps its partitions before the group moves them.
+  LEARNLOOP_KAFKA_SESSION_TIMEOUT_MS: positiveInt.default(30_000),
+  LEARNLOOP_KAFKA_HEARTBEAT_INTERVAL_MS: positiveInt.default(3_000),
+});
+
 
 /** Connections for one service, closed by the process's shutdown after the service's own stop hook. */
 export function connect(ctx: ServiceContext, clientId: string): Connections {
-  const env = loadConfig(connectionSchema, ctx.env);
+  const env = loadConfig(connectionSchema.extend(namespaceSchema.shape).extend(consumerSchema.shape), ctx.env);
   const db = createDb({ url: env.DATABASE_URL, logger: ctx.logger });
   ctx.shutdown.add(`${clientId}:database`, () => db.destroy());
   return {
@@ -25,5 +38,11 @@ export function connect(ctx: ServiceContext, clientId: string): Connections {
     db,
     databaseUrl: env.DATABASE_URL,
     serde: createSerde({ registryUrl: env.SCHEMA_REGISTRY_URL }),
+    physicalName: physicalNameFor(env.LEARNLOOP_TOPIC_PREFIX),
+    consumerConfig: {
+      sessionTimeout: env.LEARNLOOP_KAFKA_SESSION_TIMEOUT_MS,
+      heartbeatInterval: env.LEARNLOOP_KAFKA_HEARTBEAT_INTERVAL_MS,
+      rebalanceTimeout: Math.max(env.LEARNLOOP_KAFKA_SESSION_TIMEOUT_MS, 10_000),
+    },
   };
 }

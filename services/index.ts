@@ -1,4 +1,5 @@
 import type { ServiceDefinition } from '../lib/service.ts';
+import { signalAggregator } from './signal-aggregator/index.ts';
 
 /** Every service `learnloop run` knows, in the order `run all` starts them. Services register here as they are built. */
-export const services: readonly ServiceDefinition[] = [];
+export const services: readonly ServiceDefinition[] = [signalAggregator];

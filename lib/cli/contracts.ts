@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { ConfigError, connectionSchema, parseConfig } from '../config.ts';
+import { ConfigError, connectionSchema, namespaceSchema, parseConfig } from '../config.ts';
 import { generatedTypesPath, generateTypes } from '../contracts/codegen.ts';
 import { registerSchemas, SchemaRegistryError } from '../contracts/register.ts';
 import { applyTopics } from '../contracts/topics-apply.ts';
@@ -40,12 +40,13 @@ export async function topicsCommand(args: readonly string[], env: NodeJS.Process
     process.stderr.write(`learnloop topics: unknown arguments "${args.join(' ')}"; see learnloop topics --help\n`);
     return 2;
   }
-  const config = parseConfig(connectionSchema.pick({ KAFKA_BROKERS: true }), env);
+  const config = parseConfig(connectionSchema.pick({ KAFKA_BROKERS: true }).extend(namespaceSchema.shape), env);
   if (!config.ok) return fail(config.error);
+  const prefix = config.value.LEARNLOOP_TOPIC_PREFIX;
   const admin = createKafka({ brokers: config.value.KAFKA_BROKERS, clientId: 'learnloop-topics', logger: stderrLogger() }).admin();
   try {
     await admin.connect();
-    const results = await applyTopics({ admin });
+    const results = await applyTopics({ admin, ...(prefix ? { prefix: `${prefix}.` } : {}) });
     const width = Math.max(...results.map((r) => r.topic.length));
     for (const { topic, actions, notes } of results) {
       process.stdout.write(`${topic.padEnd(width)}  ${actions.length === 0 ? 'unchanged' : actions.join('; ')}${notes.map((n) => ` (${n})`).join('')}\n`);

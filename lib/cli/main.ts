@@ -1,10 +1,12 @@
 import { ConfigError, connectionSchema, parseConfig } from '../config.ts';
+import { MigrationError } from '../db/migrate.ts';
 import { StackError } from '../stack/errors.ts';
 import { parseStackSettings } from '../stack/settings.ts';
 import { stackUp } from '../stack/stack.ts';
 import { services } from '../../services/index.ts';
 import { schemasCommand, topicsCommand } from './contracts.ts';
 import { auditCommand, dbCommand } from './db.ts';
+import { prepareInfrastructure } from './prepare.ts';
 import { runServices } from './run.ts';
 import { stackCommand } from './stack.ts';
 
@@ -13,7 +15,8 @@ const help = `learnloop: continuous, safe improvement of AI agents in production
 Usage:
   learnloop stack up|down|status|logs   the local Kafka, schema registry and Postgres (learnloop stack --help)
   learnloop run <service>|all           run one service, or all of them in one process
-  learnloop start                       bring the local stack up unless KAFKA_BROKERS is set, then run all services
+  learnloop start                       bring the local stack up unless KAFKA_BROKERS is set, migrate the database,
+                                        apply the topics, register the schemas, then run all services
   learnloop topics apply                create or update every topic of the catalog (schemas/topics.json)
   learnloop schemas register|codegen    register every schema with BACKWARD compatibility | regenerate the TS types
   learnloop db migrate [--down [N]]     apply (or undo) the Postgres migrations
@@ -49,6 +52,7 @@ async function start(env: NodeJS.ProcessEnv): Promise<number> {
     if (!settings.ok) throw settings.error;
     Object.assign(withStack, await stackUp(settings.value, (line) => process.stderr.write(`stack: ${line}\n`)));
   }
+  await prepareInfrastructure(withStack, (line) => process.stderr.write(`start: ${line}\n`));
   return run(['all'], withStack);
 }
 
@@ -82,7 +86,7 @@ export async function main(args: readonly string[], env: NodeJS.ProcessEnv = pro
         return 2;
     }
   } catch (err) {
-    if (err instanceof StackError || err instanceof ConfigError) {
+    if (err instanceof StackError || err instanceof ConfigError || err instanceof MigrationError) {
       process.stderr.write(`learnloop: ${err.message}\n`);
       return 1;
     }

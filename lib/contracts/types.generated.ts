@@ -102,6 +102,7 @@ export interface WindowSummary {
   failureRate: number | null;
   guardrailHitRate: number | null;
   meanCostUsd: number | null;
+  p50LatencyMs: number | null;
   p95LatencyMs: number | null;
   /** toolErrors / toolCalls. */
   toolErrorRate: number | null;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Kafka, Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Kysely } from 'kysely';
 import pg from 'pg';
 import { waitForTopics } from '../contracts/topics-apply.ts';
@@ -183,6 +183,8 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       });
       await session.query(`LISTEN ${outboxChannel}`);
       kafkaProducer = options.kafka.producer({
+        // Java's partitioner (murmur2): an agentId lands in the same partition whoever produced it.
+        createPartitioner: Partitioners.DefaultPartitioner,
         transactionalId: `learnloop-outbox-${name}`,
         idempotent: true,
         maxInFlightRequests: 1,

@@ -1,4 +1,4 @@
-import type { Producer } from 'kafkajs';
+import { Partitioners, type Producer } from 'kafkajs';
 import { withDefaults } from '../contracts/schemas.ts';
 import type { RunCompleted, RunEvaluated, TopicInput } from '../contracts/types.generated.ts';
 import { EventValidationError, validateEvent } from '../contracts/validation.ts';
@@ -39,7 +39,12 @@ export function createRunEventsProducer(options: RunEventsProducerOptions): RunE
   const logger = options.logger ?? createLogger({ level: 'warn', write: (line) => process.stderr.write(line) });
   const kafka = createKafka({ brokers: options.brokers, clientId: options.clientId ?? 'learnloop-run-events', logger });
   // One request in flight keeps one agent's events in order even when a send is retried.
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer: Producer = kafka.producer({
+    // Java's partitioner (murmur2): an agentId lands in the same partition whoever produced it.
+    createPartitioner: Partitioners.DefaultPartitioner,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
   const serde = createSerde({ registryUrl: options.registryUrl });
   const prefix = options.topicPrefix ?? '';
 

@@ -24,7 +24,8 @@ export const learningPolicySchema = z
         graceMs: z.number().int().nonnegative().default(5 * minute),
       })
       .prefault({})
-      .refine((w) => w.lengthMs % w.bucketMs === 0, 'lengthMs must be a whole number of buckets'),
+      .refine((w) => w.lengthMs % w.bucketMs === 0, 'lengthMs must be a whole number of buckets')
+      .refine((w) => w.graceMs < w.lengthMs, 'graceMs must be shorter than lengthMs'),
     trigger: z
       .strictObject({
         // Below 50 runs a rate moves by 2 points per run: too noisy to act on.
