@@ -42,6 +42,7 @@ export interface BatchContext {
   partition: number;
   serde: Serde;
   physicalName: (topic: TopicName) => string;
+  dedupeEventIds: boolean;
 }
 
 /** The offsets the batch's transaction found stored did not match what this member expected: another member moved on. */
@@ -163,7 +164,7 @@ export async function commitRecords(
   return db.transaction().execute(async (trx) => {
     await claimOffset(trx, ctx, expected);
     const candidates = records.filter((r) => r.event && r.offset !== handlerFailure?.offset).map((r) => r.event!);
-    const fresh = await firstSeen(trx, ctx.groupId, candidates);
+    const fresh = ctx.dedupeEventIds ? await firstSeen(trx, ctx.groupId, candidates) : candidates;
     const emitted = fresh.length > 0 ? await handler(trx, fresh) : [];
     const entries: OutboxEntry[] = [];
     for (const event of emitted) {

@@ -31,6 +31,11 @@ export interface ConsumerRuntimeOptions {
   backoff?: { initialMs: number; maxMs: number };
   /** Whether this process publishes the group's outbox (one relay per group is active across replicas). */
   relay?: boolean;
+  /**
+   * Whether the runtime drops events whose eventId this group processed before (default true). A handler that
+   * deduplicates more strictly itself (the same run under any eventId) can turn it off and save a write per event.
+   */
+  dedupeEventIds?: boolean;
   /** kafkajs consumer settings (session timeout, heartbeat interval, fetch sizes). */
   consumerConfig?: Omit<ConsumerConfig, 'groupId'>;
 }
@@ -162,7 +167,7 @@ export async function startConsumerRuntime(options: ConsumerRuntimeOptions): Pro
     if (messages.length === 0) return;
     expected ??= Number(messages[0]!.offset);
     metrics.consumed.inc({ group: groupId, topic: logical }, messages.length);
-    const ctx: BatchContext = { groupId, topic: logical, physicalTopic: topic, partition, serde, physicalName };
+    const ctx: BatchContext = { groupId, topic: logical, physicalTopic: topic, partition, serde, physicalName, dedupeEventIds: options.dedupeEventIds ?? true };
     try {
       const prepared = await prepare(ctx, messages);
       const next = await commit(ctx, expected, prepared);

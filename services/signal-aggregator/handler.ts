@@ -29,8 +29,9 @@ export function aggregatorHandler(deps: { metrics: AggregatorMetrics; logger: Lo
   return async (trx, events) => {
     const keys = events.map(countedKey);
     const fresh = await firstCounted(trx, keys);
+    // Deleting as it goes: the same run twice within one batch counts once too.
     const counted = events.filter((event, i) => {
-      if (fresh.has(keys[i]!)) return true;
+      if (fresh.delete(keys[i]!)) return true;
       metrics.events.inc({ kind: kindOf(event), outcome: 'duplicate' });
       return false;
     });

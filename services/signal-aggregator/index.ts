@@ -32,6 +32,8 @@ export const signalAggregator: ServiceDefinition = {
       metrics: ctx.metrics,
       physicalName: connections.physicalName,
       consumerConfig: connections.consumerConfig,
+      // The handler counts a run once under any eventId (aggregator_counted), which covers a repeated eventId too.
+      dedupeEventIds: false,
     });
     const scheduler = createScheduler({
       db: connections.db,
