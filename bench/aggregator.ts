@@ -9,7 +9,7 @@ import type { Kafka } from 'kafkajs';
 import { sql } from 'kysely';
 import { Registry } from 'prom-client';
 import { applyTopics, waitForTopics } from '../lib/contracts/topics-apply.ts';
-import type { RunCompleted } from '../lib/contracts/types.generated.ts';
+import type { RunCompleted, SessionTriggered } from '../lib/contracts/types.generated.ts';
 import { createKafka } from '../lib/kafka/client.ts';
 import { startConsumerRuntime } from '../lib/kafka/consumer-runtime.ts';
 import { createSerde } from '../lib/kafka/serde.ts';
@@ -17,7 +17,7 @@ import { createLogger } from '../lib/logging.ts';
 import { aggregatorHandler } from '../services/signal-aggregator/handler.ts';
 import { aggregatorMetrics } from '../services/signal-aggregator/metrics.ts';
 import { produceRuns, runCompleted, topicPrefix } from '../test/helpers/kafka-topics.ts';
-import { watchTriggers } from '../test/helpers/triggers.ts';
+import { watchTopic } from '../test/helpers/watch-topic.ts';
 import { benchConnection, benchDatabase, machine } from './support.ts';
 
 const events = Number(process.argv[2] ?? 100_000);
@@ -102,7 +102,7 @@ async function latency(): Promise<{ p50: number; p99: number; samples: number }>
   const prefix = await topics('bench-agg-latency');
   const database = await benchDatabase(connection.DATABASE_URL);
   const runtime = await startAggregator(prefix, database.url, database.db);
-  const watcher = await watchTriggers(kafka, serde, `${prefix}.learning.session.triggered.v1`);
+  const watcher = await watchTopic<SessionTriggered>(kafka, serde, `${prefix}.learning.session.triggered.v1`);
   const victims = 60;
   // Each victim gets 49 failing runs up front: one short of minRuns, so its 50th failing run is the crossing event.
   const warm: RunCompleted[] = [];

@@ -1,5 +1,6 @@
 import type { ServiceDefinition } from '../lib/service.ts';
+import { proposer } from './proposer/index.ts';
 import { signalAggregator } from './signal-aggregator/index.ts';
 
 /** Every service `learnloop run` knows, in the order `run all` starts them. Services register here as they are built. */
-export const services: readonly ServiceDefinition[] = [signalAggregator];
+export const services: readonly ServiceDefinition[] = [signalAggregator, proposer];

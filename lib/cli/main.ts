@@ -4,6 +4,7 @@ import { StackError } from '../stack/errors.ts';
 import { parseStackSettings } from '../stack/settings.ts';
 import { stackUp } from '../stack/stack.ts';
 import { services } from '../../services/index.ts';
+import { agentsCommand } from './agents.ts';
 import { schemasCommand, topicsCommand } from './contracts.ts';
 import { auditCommand, dbCommand } from './db.ts';
 import { prepareInfrastructure } from './prepare.ts';
@@ -21,6 +22,7 @@ Usage:
   learnloop schemas register|codegen    register every schema with BACKWARD compatibility | regenerate the TS types
   learnloop db migrate [--down [N]]     apply (or undo) the Postgres migrations
   learnloop audit verify                check the audit log's hash chain; names the first broken row
+  learnloop agents register <file>      register an agent's configuration as a version (and make it live)
   learnloop help                        this text
 
 Services: ${services.length === 0 ? '(none built yet)' : services.map((s) => `\n  ${s.name.padEnd(20)} ${s.summary}`).join('')}
@@ -75,6 +77,8 @@ export async function main(args: readonly string[], env: NodeJS.ProcessEnv = pro
         return await dbCommand(rest, env);
       case 'audit':
         return await auditCommand(rest, env);
+      case 'agents':
+        return await agentsCommand(rest, env);
       case undefined:
       case 'help':
       case '--help':

@@ -189,6 +189,7 @@ export const riskReasonCodeSymbols = [
   'guardrails_changed',
   'cost_increase_projected',
   'auto_promotion_disabled',
+  'policy_minimum_tier',
 ] as const;
 export type RiskReasonCode = (typeof riskReasonCodeSymbols)[number];
 

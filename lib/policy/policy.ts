@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { configChangeSchema } from '../agents/config.ts';
 import { metricSymbols } from '../contracts/types.generated.ts';
 
 const hour = 3_600_000;
@@ -64,6 +65,36 @@ export const learningPolicySchema = z
         minimumTier: z.enum(['low', 'medium', 'high']).default('low'),
       })
       .prefault({}),
+    generator: z
+      .strictObject({
+        kind: z.enum(['playbook', 'http', 'openai']).default('playbook'),
+        /** The built-in generator's rules, as data: when a signal is present, propose this change. */
+        playbook: z
+          .array(
+            z.strictObject({
+              when: z
+                .strictObject({ failureCategory: z.string().min(1).optional(), metric: z.enum(metricSymbols).optional() })
+                .refine((w) => w.failureCategory !== undefined || w.metric !== undefined, 'a rule needs a failureCategory or a metric'),
+              summary: z.string().min(1),
+              /** Text added to the end of the instructions: the common, low-risk fix. */
+              appendInstructions: z.string().min(1).optional(),
+              change: configChangeSchema.optional(),
+            }),
+          )
+          .default([]),
+        /** http: the endpoint; openai: the API's base URL (…/v1). */
+        url: z.url().optional(),
+        model: z.string().min(1).optional(),
+        /** The environment variable holding the API key: a policy is data, not a place for secrets. */
+        apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
+        // Long enough for a language model to answer, short enough not to hold a partition for minutes.
+        timeoutMs: z.number().int().positive().default(30_000),
+        maxResponseBytes: z.number().int().positive().default(1_000_000),
+        maxCandidates: z.number().int().positive().max(10).default(3),
+      })
+      .prefault({})
+      .refine((g) => g.kind === 'playbook' || g.url !== undefined, 'the http and openai generators need a url')
+      .refine((g) => g.kind !== 'openai' || g.model !== undefined, 'the openai generator needs a model'),
     experiment: z
       .strictObject({
         modeByTier: z

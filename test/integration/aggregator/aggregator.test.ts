@@ -9,7 +9,8 @@ import { createSerde } from '../../../lib/kafka/serde.ts';
 import { createLogger } from '../../../lib/logging.ts';
 import { produceRuns, runCompleted, topicPrefix } from '../../helpers/kafka-topics.ts';
 import { startService, type ServiceProcess } from '../../helpers/service-process.ts';
-import { watchTriggers } from '../../helpers/triggers.ts';
+import { watchTopic } from '../../helpers/watch-topic.ts';
+import type { SessionTriggered } from '../../../lib/contracts/types.generated.ts';
 import { testConnection } from '../../setup/connection.ts';
 import { freshDatabase, type FreshDatabase } from '../../setup/database.ts';
 
@@ -57,7 +58,7 @@ describe('signal-aggregator on the real stack', () => {
   it('a burst of failing runs opens exactly one session within 2 s, and a healthy agent in the same stream none', async () => {
     const { prefix, env } = await isolated('agg-burst');
     await aggregator(env);
-    const triggers = await watchTriggers(kafka, serde, `${prefix}.learning.session.triggered.v1`);
+    const triggers = await watchTopic<SessionTriggered>(kafka, serde, `${prefix}.learning.session.triggered.v1`);
     cleanups.push(() => triggers.stop());
 
     const runs = Array.from({ length: 120 }, (_, i) =>
@@ -84,7 +85,7 @@ describe('signal-aggregator on the real stack', () => {
     }
     const busy = await openSession(database.db, { agent_id: 'agent-busy', trigger: 'manual', signals: {}, started_by: 'someone' });
     expect(busy.ok).toBe(true);
-    const triggers = await watchTriggers(kafka, serde, `${prefix}.learning.session.triggered.v1`);
+    const triggers = await watchTopic<SessionTriggered>(kafka, serde, `${prefix}.learning.session.triggered.v1`);
     cleanups.push(() => triggers.stop());
     await produceRuns(kafka, serde, prefix, [
       ...Array.from({ length: 10 }, (_, i) => runCompleted('agent-idle', i)),
@@ -109,7 +110,7 @@ describe('signal-aggregator on the real stack', () => {
       await registerAgent(database.db, { id: agentId, name: agentId });
       await putPolicy(database.db, { agent_id: agentId, policy: { schedule: { cron: '* * * * *' }, trigger: { minRuns: 5 } }, created_by: 'test' });
     }
-    const triggers = await watchTriggers(kafka, serde, `${prefix}.learning.session.triggered.v1`);
+    const triggers = await watchTopic<SessionTriggered>(kafka, serde, `${prefix}.learning.session.triggered.v1`);
     cleanups.push(() => triggers.stop());
     await Promise.all([aggregator(env), aggregator(env)]);
     await produceRuns(kafka, serde, prefix, agents.flatMap((agentId, a) => Array.from({ length: 10 }, (_, i) => runCompleted(agentId, a * 100 + i))));

@@ -6,7 +6,8 @@ import { createLogger } from '../../../lib/logging.ts';
 import { produceRuns, runCompleted, topicPrefix } from '../../helpers/kafka-topics.ts';
 import { waitUntilDrained } from '../../helpers/runtime.ts';
 import { startService } from '../../helpers/service-process.ts';
-import { watchTriggers } from '../../helpers/triggers.ts';
+import { watchTopic } from '../../helpers/watch-topic.ts';
+import type { SessionTriggered } from '../../../lib/contracts/types.generated.ts';
 import { testConnection } from '../../setup/connection.ts';
 import { freshDatabase } from '../../setup/database.ts';
 
@@ -48,7 +49,7 @@ async function run(label: string, kills: number): Promise<{ triggers: string[]; 
     LEARNLOOP_KAFKA_SESSION_TIMEOUT_MS: '6000',
     LEARNLOOP_KAFKA_HEARTBEAT_INTERVAL_MS: '500',
   };
-  const watcher = await watchTriggers(kafka, serde, `${prefix}.learning.session.triggered.v1`);
+  const watcher = await watchTopic<SessionTriggered>(kafka, serde, `${prefix}.learning.session.triggered.v1`);
   cleanups.push(() => watcher.stop());
   await produceRuns(kafka, serde, prefix, stream);
 

@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import type { ExperimentState, RiskTier, TrafficSplit } from '../../lib/contracts/types.generated.ts';
+import type { Experiment } from '../../lib/db/schema.ts';
+import { experimentPolicy, rampSchedule } from '../../lib/policy/experiment.ts';
+import type { LearningPolicy } from '../../lib/policy/policy.ts';
+
+/**
+ * The opening split: in ab mode the candidate gets the ramp's first step and an equal number of buckets is measured as
+ * the baseline; in shadow mode nothing is served from the candidate and a sample of baseline runs is also run on it.
+ */
+export function openingSplit(mode: 'ab' | 'shadow', policy: LearningPolicy): TrafficSplit {
+  const first = policy.experiment.rampBasisPoints[0]!;
+  return mode === 'ab'
+    ? { candidateBasisPoints: first, baselineBasisPoints: first, shadowSampleBasisPoints: 0 }
+    : { candidateBasisPoints: 0, baselineBasisPoints: 0, shadowSampleBasisPoints: policy.experiment.shadowSampleBasisPoints };
+}
+
+export const freshSalt = () => randomUUID();
+
+/** The experiment's first state, as the router and the judge read it (version 1, as the row was created). */
+export function openingState(input: {
+  experiment: Experiment;
+  split: TrafficSplit;
+  baselineVersionId: string;
+  candidateVersionId: string;
+  sessionId: string;
+  riskTier: RiskTier;
+  autoEligible: boolean;
+  policy: LearningPolicy;
+  policyVersion: number;
+}): ExperimentState {
+  const { experiment } = input;
+  const startedAt = experiment.started_at;
+  return {
+    eventId: `experiment-state-${experiment.id}-v${experiment.version}`,
+    experimentId: experiment.id,
+    agentId: experiment.agent_id,
+    version: experiment.version,
+    changedAt: startedAt,
+    status: 'running',
+    mode: experiment.mode,
+    arms: [
+      { arm: 'baseline', versionId: input.baselineVersionId },
+      { arm: experiment.mode === 'ab' ? 'candidate' : 'shadow', versionId: input.candidateVersionId },
+    ],
+    salt: experiment.salt,
+    trafficSplit: input.split,
+    rampSchedule: rampSchedule(input.policy),
+    rampStepIndex: 0,
+    proposalId: experiment.proposal_id,
+    sessionId: input.sessionId,
+    riskTier: input.riskTier,
+    autoEligible: input.autoEligible,
+    policy: experimentPolicy(input.policy, input.policyVersion, input.riskTier),
+    startedAt,
+    deadlineAt: new Date(startedAt.getTime() + input.policy.experiment.maxDurationMs),
+    runCounts: { baseline: 0, candidate: 0, shadow: 0 },
+    changedBy: 'proposer',
+    reason: null,
+  };
+}

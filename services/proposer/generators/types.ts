@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { configChangeSchema, type AgentConfig, type ConfigChange } from '../../../lib/agents/config.ts';
+import type { FailureCategorySummary, ThresholdCrossing, WindowSummary } from '../../../lib/contracts/types.generated.ts';
+
+/** What a generator is told: the session's signals, ranked. */
+export interface SignalReport {
+  sessionId: string;
+  agentId: string;
+  trigger: string;
+  window: WindowSummary;
+  /** With `by`: how far beyond the threshold the figure was. */
+  thresholdsCrossed: Array<ThresholdCrossing & { by: number }>;
+  /** Most frequent first. */
+  failureCategories: FailureCategorySummary[];
+}
+
+export interface Candidate {
+  summary: string;
+  change: ConfigChange;
+  projectedCostDeltaUsd: number | null;
+}
+
+export type GeneratorResult = { ok: true; candidates: Candidate[] } | { ok: false; reason: string };
+
+export interface Generator {
+  name: string;
+  generate(report: SignalReport, baseline: AgentConfig): Promise<GeneratorResult>;
+}
+
+/** The answer an HTTP or language-model generator gives: one to k proposals. */
+export const proposalsSchema = z.strictObject({
+  proposals: z
+    .array(
+      z.strictObject({
+        summary: z.string().min(1).max(2000),
+        change: configChangeSchema,
+        projectedCostDeltaUsd: z.number().nullable().default(null),
+      }),
+    )
+    .min(1),
+});
+
+/** Validates an answer and keeps at most `max` proposals; the reason names what was wrong. */
+export function parseProposals(body: unknown, max: number): GeneratorResult {
+  const parsed = proposalsSchema.safeParse(body);
+  if (!parsed.success) {
+    return { ok: false, reason: `invalid proposals: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(answer)'}: ${i.message}`).join('; ')}` };
+  }
+  return { ok: true, candidates: parsed.data.proposals.slice(0, max) };
+}
+
+/** Reads a response body up to `max` bytes; longer answers are refused rather than buffered. */
+export async function readBounded(response: Response, max: number): Promise<{ ok: true; text: string } | { ok: false; reason: string }> {
+  const reader = response.body?.getReader();
+  if (!reader) return { ok: true, text: '' };
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      return { ok: false, reason: `answer larger than ${max} bytes` };
+    }
+    chunks.push(value);
+  }
+  return { ok: true, text: Buffer.concat(chunks).toString('utf8') };
+}
+
+export function describeFetchError(err: unknown, timeoutMs: number): string {
+  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return `no answer within ${timeoutMs} ms`;
+  return err instanceof Error ? err.message : String(err);
+}

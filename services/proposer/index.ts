@@ -1,0 +1,28 @@
+import { connect } from '../../lib/connections.ts';
+import { startConsumerRuntime } from '../../lib/kafka/consumer-runtime.ts';
+import type { ServiceDefinition } from '../../lib/service.ts';
+import { proposerHandler } from './handler.ts';
+import { proposerMetrics } from './metrics.ts';
+
+export const proposer: ServiceDefinition = {
+  name: 'proposer',
+  summary: 'turns a triggered session into risk-scored proposals and starts an experiment for the first',
+  async start(ctx) {
+    const connections = connect(ctx, 'proposer');
+    const runtime = await startConsumerRuntime({
+      groupId: connections.physicalName('proposer'),
+      topics: ['learning.session.triggered.v1'],
+      handler: proposerHandler({ metrics: proposerMetrics(ctx.metrics), logger: ctx.logger, env: ctx.env }),
+      kafka: connections.kafka,
+      db: connections.db,
+      databaseUrl: connections.databaseUrl,
+      serde: connections.serde,
+      logger: ctx.logger,
+      metrics: ctx.metrics,
+      physicalName: connections.physicalName,
+      consumerConfig: connections.consumerConfig,
+    });
+    ctx.addReadiness({ name: 'partitions-assigned', check: () => runtime.ready() });
+    ctx.shutdown.add('proposer', () => runtime.stop());
+  },
+};
