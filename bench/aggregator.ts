@@ -8,7 +8,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka } from 'kafkajs';
 import { sql } from 'kysely';
 import { Registry } from 'prom-client';
-import { applyTopics, waitForTopics } from '../lib/contracts/topics-apply.ts';
 import type { RunCompleted, SessionTriggered } from '../lib/contracts/types.generated.ts';
 import { createKafka } from '../lib/kafka/client.ts';
 import { startConsumerRuntime } from '../lib/kafka/consumer-runtime.ts';
@@ -16,7 +15,7 @@ import { createSerde } from '../lib/kafka/serde.ts';
 import { createLogger } from '../lib/logging.ts';
 import { aggregatorHandler } from '../services/signal-aggregator/handler.ts';
 import { aggregatorMetrics } from '../services/signal-aggregator/metrics.ts';
-import { produceRuns, runCompleted, topicPrefix } from '../test/helpers/kafka-topics.ts';
+import { createCatalogTopics, produceRuns, runCompleted, topicPrefix } from '../test/helpers/kafka-topics.ts';
 import { watchTopic } from '../test/helpers/watch-topic.ts';
 import { benchConnection, benchDatabase, machine } from './support.ts';
 
@@ -28,11 +27,7 @@ const serde = createSerde({ registryUrl: connection.SCHEMA_REGISTRY_URL });
 
 async function topics(label: string): Promise<string> {
   const prefix = topicPrefix(label);
-  const admin = kafka.admin();
-  await admin.connect();
-  const applied = await applyTopics({ admin, prefix: `${prefix}.` });
-  await waitForTopics(admin, applied.map((t) => t.topic));
-  await admin.disconnect();
+  await createCatalogTopics(kafka, prefix);
   return prefix;
 }
 

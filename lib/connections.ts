@@ -46,3 +46,18 @@ export function connect(ctx: ServiceContext, clientId: string): Connections {
     },
   };
 }
+
+/** The consumer-runtime options every service passes the same way: its group (under the prefix) and its connections. */
+export function runtimeBase(ctx: ServiceContext, connections: Connections, service: string) {
+  return {
+    groupId: connections.physicalName(service),
+    kafka: connections.kafka,
+    db: connections.db,
+    databaseUrl: connections.databaseUrl,
+    serde: connections.serde,
+    logger: ctx.logger,
+    metrics: ctx.metrics,
+    physicalName: connections.physicalName,
+    consumerConfig: connections.consumerConfig,
+  };
+}

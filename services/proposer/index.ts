@@ -1,4 +1,4 @@
-import { connect } from '../../lib/connections.ts';
+import { connect, runtimeBase } from '../../lib/connections.ts';
 import { startConsumerRuntime } from '../../lib/kafka/consumer-runtime.ts';
 import type { ServiceDefinition } from '../../lib/service.ts';
 import { proposerHandler } from './handler.ts';
@@ -10,17 +10,9 @@ export const proposer: ServiceDefinition = {
   async start(ctx) {
     const connections = connect(ctx, 'proposer');
     const runtime = await startConsumerRuntime({
-      groupId: connections.physicalName('proposer'),
+      ...runtimeBase(ctx, connections, 'proposer'),
       topics: ['learning.session.triggered.v1'],
       handler: proposerHandler({ metrics: proposerMetrics(ctx.metrics), logger: ctx.logger, env: ctx.env }),
-      kafka: connections.kafka,
-      db: connections.db,
-      databaseUrl: connections.databaseUrl,
-      serde: connections.serde,
-      logger: ctx.logger,
-      metrics: ctx.metrics,
-      physicalName: connections.physicalName,
-      consumerConfig: connections.consumerConfig,
     });
     ctx.addReadiness({ name: 'partitions-assigned', check: () => runtime.ready() });
     ctx.shutdown.add('proposer', () => runtime.stop());

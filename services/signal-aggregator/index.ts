@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { loadConfig, positiveInt } from '../../lib/config.ts';
-import { connect } from '../../lib/connections.ts';
+import { connect, runtimeBase } from '../../lib/connections.ts';
 import { startConsumerRuntime } from '../../lib/kafka/consumer-runtime.ts';
 import type { ServiceDefinition } from '../../lib/service.ts';
 import { aggregatorHandler } from './handler.ts';
@@ -18,27 +18,19 @@ export const signalAggregator: ServiceDefinition = {
   async start(ctx) {
     const settings = loadConfig(settingsSchema, ctx.env);
     const connections = connect(ctx, 'signal-aggregator');
-    const groupId = connections.physicalName('signal-aggregator');
+    const base = runtimeBase(ctx, connections, 'signal-aggregator');
     const metrics = aggregatorMetrics(ctx.metrics);
     const runtime = await startConsumerRuntime({
-      groupId,
+      ...base,
       topics: ['agent.run.completed.v1', 'agent.run.evaluated.v1'],
       handler: aggregatorHandler({ metrics, logger: ctx.logger }),
-      kafka: connections.kafka,
-      db: connections.db,
-      databaseUrl: connections.databaseUrl,
-      serde: connections.serde,
-      logger: ctx.logger,
-      metrics: ctx.metrics,
-      physicalName: connections.physicalName,
-      consumerConfig: connections.consumerConfig,
       // The handler counts a run once under any eventId (aggregator_counted), which covers a repeated eventId too.
       dedupeEventIds: false,
     });
     const scheduler = createScheduler({
       db: connections.db,
       serde: connections.serde,
-      producer: groupId,
+      producer: base.groupId,
       physicalName: connections.physicalName,
       metrics,
       logger: ctx.logger,

@@ -1,11 +1,23 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import type { RunCompleted, TopicName } from '../../lib/contracts/types.generated.ts';
-import { waitForTopics } from '../../lib/contracts/topics-apply.ts';
+import { applyTopics, waitForTopics } from '../../lib/contracts/topics-apply.ts';
 import type { Serde } from '../../lib/kafka/serde.ts';
 
 /** A prefix that gives a test its own topics on a shared cluster. */
 export const topicPrefix = (label: string) => `t-${label}-${randomBytes(4).toString('hex')}`;
+
+/** Every topic of the catalog under `prefix`, as `learnloop topics apply` makes them, ready to use. */
+export async function createCatalogTopics(kafka: Kafka, prefix: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const applied = await applyTopics({ admin, prefix: `${prefix}.` });
+    await waitForTopics(admin, applied.map((t) => t.topic));
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 /** The topics a consumer runtime test needs: the input, the output, the DLQ, and the relay's positions. */
 export async function createRuntimeTopics(kafka: Kafka, prefix: string, inputPartitions: number): Promise<void> {

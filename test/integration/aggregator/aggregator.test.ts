@@ -1,23 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { applyTopics, waitForTopics } from '../../../lib/contracts/topics-apply.ts';
 import { putPolicy } from '../../../lib/db/repositories/policies.ts';
 import { registerAgent } from '../../../lib/db/repositories/agents.ts';
 import { openSession } from '../../../lib/db/repositories/sessions.ts';
-import { createKafka } from '../../../lib/kafka/client.ts';
-import { createSerde } from '../../../lib/kafka/serde.ts';
-import { createLogger } from '../../../lib/logging.ts';
-import { produceRuns, runCompleted, topicPrefix } from '../../helpers/kafka-topics.ts';
+import { createCatalogTopics, produceRuns, runCompleted, topicPrefix } from '../../helpers/kafka-topics.ts';
 import { startService, type ServiceProcess } from '../../helpers/service-process.ts';
 import { watchTopic } from '../../helpers/watch-topic.ts';
 import type { SessionTriggered } from '../../../lib/contracts/types.generated.ts';
-import { testConnection } from '../../setup/connection.ts';
+import { testClients } from '../../helpers/clients.ts';
 import { freshDatabase, type FreshDatabase } from '../../setup/database.ts';
 
-const { source: _source, ...shared } = testConnection();
-const quiet = createLogger({ level: 'error', write: () => {} });
-const kafka = createKafka({ brokers: shared.KAFKA_BROKERS.split(','), clientId: 'aggregator-test', logger: quiet });
-const serde = createSerde({ registryUrl: shared.SCHEMA_REGISTRY_URL });
+const { shared, kafka, serde } = testClients('aggregator-test');
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -27,11 +20,7 @@ afterEach(async () => {
 /** Its own topics (every catalog topic, prefixed) and database, and the environment a service process needs. */
 async function isolated(label: string): Promise<{ prefix: string; database: FreshDatabase; env: NodeJS.ProcessEnv }> {
   const prefix = topicPrefix(label);
-  const admin = kafka.admin();
-  await admin.connect();
-  const applied = await applyTopics({ admin, prefix: `${prefix}.` });
-  await waitForTopics(admin, applied.map((t) => t.topic));
-  await admin.disconnect();
+  await createCatalogTopics(kafka, prefix);
   const database = await freshDatabase();
   cleanups.push(() => database.drop());
   return {

@@ -1,20 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { applyTopics, waitForTopics } from '../../../lib/contracts/topics-apply.ts';
-import { createKafka } from '../../../lib/kafka/client.ts';
-import { createSerde } from '../../../lib/kafka/serde.ts';
-import { createLogger } from '../../../lib/logging.ts';
-import { produceRuns, runCompleted, topicPrefix } from '../../helpers/kafka-topics.ts';
+import { createCatalogTopics, produceRuns, runCompleted, topicPrefix } from '../../helpers/kafka-topics.ts';
 import { waitUntilDrained } from '../../helpers/runtime.ts';
 import { startService } from '../../helpers/service-process.ts';
 import { watchTopic } from '../../helpers/watch-topic.ts';
 import type { SessionTriggered } from '../../../lib/contracts/types.generated.ts';
-import { testConnection } from '../../setup/connection.ts';
+import { testClients } from '../../helpers/clients.ts';
 import { freshDatabase } from '../../setup/database.ts';
 
-const { source: _source, ...shared } = testConnection();
-const quiet = createLogger({ level: 'error', write: () => {} });
-const kafka = createKafka({ brokers: shared.KAFKA_BROKERS.split(','), clientId: 'aggregator-crash-test', logger: quiet });
-const serde = createSerde({ registryUrl: shared.SCHEMA_REGISTRY_URL });
+const { shared, kafka, serde } = testClients('aggregator-crash-test');
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -35,11 +28,7 @@ const stream = Array.from({ length: AGENTS * RUNS_PER_AGENT }, (_, i) => {
 
 async function run(label: string, kills: number): Promise<{ triggers: string[]; killedAt: number[] }> {
   const prefix = topicPrefix(label);
-  const admin = kafka.admin();
-  await admin.connect();
-  const applied = await applyTopics({ admin, prefix: `${prefix}.` });
-  await waitForTopics(admin, applied.map((t) => t.topic));
-  await admin.disconnect();
+  await createCatalogTopics(kafka, prefix);
   const database = await freshDatabase();
   cleanups.push(() => database.drop());
   const env = {

@@ -5,25 +5,18 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentConfig } from '../../../lib/agents/config.ts';
-import { applyTopics, waitForTopics } from '../../../lib/contracts/topics-apply.ts';
 import type { ExperimentState, ProposalCreated, SessionTriggered } from '../../../lib/contracts/types.generated.ts';
 import { putPolicy } from '../../../lib/db/repositories/policies.ts';
 import { openSession } from '../../../lib/db/repositories/sessions.ts';
-import { createKafka } from '../../../lib/kafka/client.ts';
-import { createSerde } from '../../../lib/kafka/serde.ts';
-import { createLogger } from '../../../lib/logging.ts';
 import { runCli } from '../../helpers/cli.ts';
 import { startFakeGenerator } from '../../helpers/fake-generator.ts';
-import { topicPrefix } from '../../helpers/kafka-topics.ts';
+import { createCatalogTopics, topicPrefix } from '../../helpers/kafka-topics.ts';
 import { startService, type ServiceProcess } from '../../helpers/service-process.ts';
 import { watchTopic } from '../../helpers/watch-topic.ts';
-import { testConnection } from '../../setup/connection.ts';
+import { testClients } from '../../helpers/clients.ts';
 import { freshDatabase, type FreshDatabase } from '../../setup/database.ts';
 
-const { source: _source, ...shared } = testConnection();
-const quiet = createLogger({ level: 'error', write: () => {} });
-const kafka = createKafka({ brokers: shared.KAFKA_BROKERS.split(','), clientId: 'proposer-test', logger: quiet });
-const serde = createSerde({ registryUrl: shared.SCHEMA_REGISTRY_URL });
+const { shared, kafka, serde } = testClients('proposer-test');
 const instructions = 'You are the support agent of an online shop. Answer in two or three sentences, in the language of the customer. Look orders up with the search tool before answering questions about them, and never promise refunds: hand those to a person.';
 const baseline: AgentConfig = { instructions, model: 'model-a', tools: [{ name: 'search' }], memory: {}, guardrails: ['pii'], parameters: { temperature: 0.2 } };
 
@@ -36,11 +29,7 @@ let states: Awaited<ReturnType<typeof watchTopic<ExperimentState>>>;
 
 beforeAll(async () => {
   prefix = topicPrefix('proposer');
-  const admin = kafka.admin();
-  await admin.connect();
-  const applied = await applyTopics({ admin, prefix: `${prefix}.` });
-  await waitForTopics(admin, applied.map((t) => t.topic));
-  await admin.disconnect();
+  await createCatalogTopics(kafka, prefix);
   database = await freshDatabase();
   generator = await startFakeGenerator({
     '/v1-model-change': { kind: 'chat', content: JSON.stringify({ proposals: [{ summary: 'a stronger model', change: { model: 'model-b' }, projectedCostDeltaUsd: 0.002 }] }) },
