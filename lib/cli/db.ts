@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { auditReplayCommand } from './audit-replay.ts';
 import { verifyAuditChain } from '../audit/verify.ts';
 import { connectionSchema, parseConfig } from '../config.ts';
 import { createDb } from '../db/index.ts';
@@ -11,10 +12,11 @@ export const dbHelp = `learnloop db migrate [--down [N|all]]: the Postgres schem
 
 Exit codes: 0 done, 1 failed (nothing of a failed run is applied), 2 usage.`;
 
-export const auditHelp = `learnloop audit verify: recompute the audit log's hash chain at DATABASE_URL
+export const auditHelp = `learnloop audit verify | replay <id> [--json]   (the audit log at DATABASE_URL)
 
-Prints "audit chain intact: N rows", or names the first broken row and exits 1.
-Exit codes: 0 intact, 1 broken or failed, 2 usage.`;
+  verify        recompute the hash chain: prints "audit chain intact: N rows", or names the first broken row and exits 1
+  replay <id>   recompute the decision an audit entry records from the inputs it holds, and say whether it matches
+Exit codes: 0 intact / matches, 1 broken, different or failed, 2 usage.`;
 
 const databaseSchema = z.object({ DATABASE_URL: connectionSchema.shape.DATABASE_URL });
 
@@ -88,6 +90,7 @@ export async function auditCommand(args: readonly string[], env: NodeJS.ProcessE
     process.stdout.write(`${auditHelp}\n`);
     return command === undefined ? 2 : 0;
   }
+  if (command === 'replay') return auditReplayCommand(rest, env);
   if (command !== 'verify') return usage(`unknown audit command "${command}"; see learnloop audit --help`);
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(`${auditHelp}\n`);

@@ -22,6 +22,7 @@ Usage:
   learnloop schemas register|codegen    register every schema with BACKWARD compatibility | regenerate the TS types
   learnloop db migrate [--down [N]]     apply (or undo) the Postgres migrations
   learnloop audit verify                check the audit log's hash chain; names the first broken row
+  learnloop audit replay <id> [--json]  recompute a recorded decision from its inputs; says whether it matches
   learnloop agents register <file>      register an agent's configuration as a version (and make it live)
   learnloop help                        this text
 

@@ -119,6 +119,11 @@ export interface ExperimentsTable {
   updated_at: DefaultTimestamp;
   ended_at: NullableTimestamp;
   decision: NullableJsonb<JsonValue>;
+  /** The ExperimentPolicy the experiment carries (learning.experiment.state.v1); null for rows from before 0004. */
+  policy: NullableJsonb<JsonValue>;
+  /** RampStep[]; the judge moves ramp_step_index along it. */
+  ramp_schedule: ColumnType<JsonValue, string | undefined, string>;
+  ramp_step_index: ColumnType<number, number | undefined, number>;
 }
 
 export interface ApprovalsTable {

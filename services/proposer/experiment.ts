@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { ExperimentState, RiskTier, TrafficSplit } from '../../lib/contracts/types.generated.ts';
+import type { ExperimentPolicy, ExperimentState, RiskTier, TrafficSplit } from '../../lib/contracts/types.generated.ts';
 import type { Experiment } from '../../lib/db/schema.ts';
-import { experimentPolicy, rampSchedule } from '../../lib/policy/experiment.ts';
+import { rampSchedule } from '../../lib/policy/experiment.ts';
 import type { LearningPolicy } from '../../lib/policy/policy.ts';
 
 /**
@@ -27,7 +27,7 @@ export function openingState(input: {
   riskTier: RiskTier;
   autoEligible: boolean;
   policy: LearningPolicy;
-  policyVersion: number;
+  judgedBy: ExperimentPolicy;
 }): ExperimentState {
   const { experiment } = input;
   const startedAt = experiment.started_at;
@@ -51,7 +51,7 @@ export function openingState(input: {
     sessionId: input.sessionId,
     riskTier: input.riskTier,
     autoEligible: input.autoEligible,
-    policy: experimentPolicy(input.policy, input.policyVersion, input.riskTier),
+    policy: input.judgedBy,
     startedAt,
     deadlineAt: new Date(startedAt.getTime() + input.policy.experiment.maxDurationMs),
     runCounts: { baseline: 0, candidate: 0, shadow: 0 },

@@ -10,6 +10,7 @@ import type { Database } from '../../lib/db/schema.ts';
 import type { BatchHandler, EmittedEvent } from '../../lib/kafka/batch.ts';
 import type { Logger } from '../../lib/logging.ts';
 import { effectivePolicy } from '../../lib/policy/effective.ts';
+import { experimentPolicy, rampSchedule } from '../../lib/policy/experiment.ts';
 import { freshSalt, openingSplit, openingState } from './experiment.ts';
 import { generatorFor } from './generators/index.ts';
 import type { ProposerMetrics } from './metrics.ts';
@@ -134,6 +135,8 @@ async function handleSession(trx: Trx, trigger: SessionTriggered, deps: Deps): P
   const first = tested!.event;
   const mode = policy.experiment.modeByTier[first.riskTier];
   const split = openingSplit(mode, policy);
+  // The experiment keeps its own copy of the rules it is judged by: a later policy change does not move its goalposts.
+  const judgedBy = experimentPolicy(policy, policyVersion, first.riskTier);
   const inserted = await insertExperiment(trx, {
     agent_id: trigger.agentId,
     proposal_id: tested!.proposalId,
@@ -142,6 +145,8 @@ async function handleSession(trx: Trx, trigger: SessionTriggered, deps: Deps): P
     salt: freshSalt(),
     candidate_share: (mode === 'ab' ? split.candidateBasisPoints : split.shadowSampleBasisPoints) / 10_000,
     started_at: now,
+    policy: judgedBy,
+    ramp_schedule: rampSchedule(policy),
   });
   if (!inserted.ok) {
     return end(trx, trigger, { status: 'closed', outcome: 'experiment_running', reason: 'an experiment started for the agent meanwhile' }, deps);
@@ -157,7 +162,7 @@ async function handleSession(trx: Trx, trigger: SessionTriggered, deps: Deps): P
     riskTier: first.riskTier,
     autoEligible: first.autoEligible,
     policy,
-    policyVersion,
+    judgedBy,
   });
   await appendAudit(trx, { actor: 'proposer', action: 'experiment.started', agent_id: trigger.agentId, subject_type: 'experiment', subject_id: state.experimentId, payload: { mode, split, policyVersion } });
   deps.metrics.sessions.inc({ outcome: 'experimenting' });

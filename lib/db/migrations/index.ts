@@ -2,6 +2,7 @@ import type { Migration } from 'kysely/migration';
 import { core } from './0001_core.ts';
 import { audit } from './0002_audit.ts';
 import { kafka } from './0003_kafka.ts';
+import { judge } from './0004_judge.ts';
 import { aggregator } from './0005_aggregator.ts';
 
 /**
@@ -12,5 +13,6 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0001_core': core,
   '0002_audit': audit,
   '0003_kafka': kafka,
+  '0004_judge': judge,
   '0005_aggregator': aggregator,
 };

@@ -23,6 +23,11 @@ export interface NewExperimentInput {
   salt: string;
   candidate_share: number;
   started_at?: Date;
+  /** The ExperimentPolicy it is judged by (experimentPolicy() of lib/policy/experiment.ts). */
+  policy?: JsonInput | null;
+  /** Its RampStep[] (rampSchedule() of lib/policy/experiment.ts), and the step in force (default 0). */
+  ramp_schedule?: JsonInput;
+  ramp_step_index?: number;
 }
 
 export type InsertExperimentResult =
@@ -34,7 +39,14 @@ export type InsertExperimentResult =
 export async function insertExperiment(db: Db, input: NewExperimentInput): Promise<InsertExperimentResult> {
   const experiment = await db
     .insertInto('experiments')
-    .values({ ...input, id: input.id ?? randomUUID(), traffic_split: jsonb(input.traffic_split), version: 1 })
+    .values({
+      ...input,
+      id: input.id ?? randomUUID(),
+      traffic_split: jsonb(input.traffic_split),
+      policy: input.policy === undefined || input.policy === null ? null : jsonb(input.policy),
+      ramp_schedule: jsonb(input.ramp_schedule ?? []),
+      version: 1,
+    })
     .onConflict((oc) => oc.doNothing())
     .returningAll()
     .executeTakeFirst();
@@ -71,6 +83,7 @@ export interface ExperimentPatch {
   shadow_run_count?: number;
   baseline_run_count?: number;
   candidate_run_count?: number;
+  ramp_step_index?: number;
   /** Set to now() when the patch moves the experiment to a terminal status and gives none. */
   ended_at?: Date | null;
   decision?: JsonInput | null;
@@ -98,6 +111,7 @@ export async function updateExperiment(db: Db, id: string, expectedVersion: numb
   if (patch.shadow_run_count !== undefined) set.shadow_run_count = patch.shadow_run_count;
   if (patch.baseline_run_count !== undefined) set.baseline_run_count = patch.baseline_run_count;
   if (patch.candidate_run_count !== undefined) set.candidate_run_count = patch.candidate_run_count;
+  if (patch.ramp_step_index !== undefined) set.ramp_step_index = patch.ramp_step_index;
   if (patch.decision !== undefined) set.decision = patch.decision === null ? null : jsonb(patch.decision);
   if (patch.ended_at !== undefined) set.ended_at = patch.ended_at;
   else if (patch.status !== undefined && terminal.has(patch.status)) set.ended_at = new Date();

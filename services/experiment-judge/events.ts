@@ -1,0 +1,115 @@
+import type {
+  ApprovalRequested,
+  ExperimentState,
+  ExperimentVerdict,
+  VerdictDecision,
+  VersionPromoted,
+} from '../../lib/contracts/types.generated.ts';
+import type { DecisionOutcome } from './core.ts';
+import { armsOf, type ExperimentRecord } from './model.ts';
+
+/**
+ * The events the judge publishes, built from a decision outcome. Event ids are derived from the experiment and its
+ * version or verdict number, so that the same decision always has the same id.
+ */
+
+export const changedBy = 'experiment-judge';
+
+const reasonText = (outcome: DecisionOutcome) => outcome.judgement.decision.reasons.map((r) => (r.detail ? `${r.code} (${r.detail})` : r.code)).join('; ') || null;
+
+export function verdictEventId(outcome: DecisionOutcome): string {
+  return `${outcome.experimentId}:verdict:${outcome.verdictSeq}`;
+}
+
+export function verdictEvent(outcome: DecisionOutcome): ExperimentVerdict {
+  const { before, judgement } = outcome;
+  const { decision, analysis } = judgement;
+  return {
+    eventId: verdictEventId(outcome),
+    experimentId: before.id,
+    agentId: before.agentId,
+    experimentVersion: before.version,
+    decidedAt: new Date(outcome.inputs.now),
+    decision: decision.action as VerdictDecision,
+    reasons: decision.reasons,
+    mode: before.mode,
+    riskTier: before.riskTier,
+    arms: armsOf(before),
+    trafficSplit: before.trafficSplit,
+    nextTrafficSplit: decision.nextTrafficSplit,
+    statistics: analysis.statistics,
+    policy: before.policy,
+  };
+}
+
+/** The full state after a change (learning.experiment.state.v1 is compacted: each event must stand alone). */
+export function stateEvent(outcome: DecisionOutcome, runCounts: ExperimentState['runCounts']): ExperimentState {
+  const e: ExperimentRecord = outcome.after;
+  return {
+    eventId: `${e.id}:state:${e.version}`,
+    experimentId: e.id,
+    agentId: e.agentId,
+    version: e.version,
+    changedAt: new Date(outcome.inputs.now),
+    status: e.status,
+    mode: e.mode,
+    arms: armsOf(e),
+    salt: e.salt,
+    trafficSplit: e.trafficSplit,
+    rampSchedule: e.rampSchedule,
+    rampStepIndex: e.rampStepIndex,
+    proposalId: e.proposalId,
+    sessionId: e.sessionId,
+    riskTier: e.riskTier,
+    autoEligible: e.autoEligible,
+    policy: e.policy,
+    startedAt: new Date(e.startedAt),
+    deadlineAt: new Date(e.startedAt + e.policy.maxDurationMs),
+    runCounts,
+    changedBy,
+    reason: reasonText(outcome),
+  };
+}
+
+export function promotedEvent(outcome: DecisionOutcome, approvalId: string): VersionPromoted {
+  const e = outcome.after;
+  const manual = outcome.judgement.decision.promotionMode === 'manual';
+  return {
+    eventId: `${e.id}:promoted`,
+    agentId: e.agentId,
+    previousVersionId: e.baselineVersionId,
+    promotedVersionId: e.candidateVersionId,
+    mode: manual ? 'manual' : 'auto',
+    experimentId: e.id,
+    proposalId: e.proposalId,
+    approvalId,
+    approvalDecision: manual ? 'approved' : 'auto_approved',
+    approver: manual ? (outcome.approval?.approver ?? null) : null,
+    riskTier: e.riskTier,
+    reason: reasonText(outcome),
+    promotedAt: new Date(outcome.inputs.now),
+  };
+}
+
+export function approvalRequestedEvent(outcome: DecisionOutcome): ApprovalRequested {
+  const e = outcome.after;
+  const pending = e.pendingApproval!;
+  return {
+    eventId: `${pending.id}:requested`,
+    approvalId: pending.id,
+    experimentId: e.id,
+    experimentVersion: e.version,
+    proposalId: e.proposalId,
+    agentId: e.agentId,
+    requestedAt: new Date(outcome.inputs.now),
+    expiresAt: new Date(pending.expiresAt ?? outcome.inputs.now + e.approvalExpiryMs),
+    baselineVersionId: e.baselineVersionId,
+    candidateVersionId: e.candidateVersionId,
+    riskTier: e.riskTier,
+    riskReasons: e.riskReasons,
+    summary: e.summary,
+    verdictEventId: verdictEventId(outcome),
+    statistics: outcome.judgement.analysis.statistics,
+    policyVersion: e.policy.policyVersion,
+  };
+}
