@@ -33,6 +33,8 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(payload);
 }
 
+const plainPath = /^\/(?!\/)[^?#%.\\]*$/;
+
 async function runChecks(checks: readonly ReadinessCheck[]): Promise<Record<string, boolean>> {
   const results: Record<string, boolean> = {};
   for (const { name, check } of checks) {
@@ -51,27 +53,49 @@ async function runChecks(checks: readonly ReadinessCheck[]): Promise<Record<stri
  */
 export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
   const checks = options.readiness ?? [];
+  const fail = (req: IncomingMessage, res: ServerResponse) => (err: unknown) => {
+    options.logger.error('http handler failed', { err, url: req.url });
+    if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+    else res.destroy();
+  };
+  const notFound = (req: IncomingMessage, res: ServerResponse, path: string) => sendJson(res, 404, { error: `no route for ${req.method} ${path}` });
+
   const server = createServer((req, res) => {
-    void (async () => {
-      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-      if (req.method === 'GET' && path === '/metrics') {
-        const body = await options.registry.metrics();
-        res.writeHead(200, { 'content-type': options.registry.contentType });
-        res.end(body);
-      } else if (req.method === 'GET' && path === '/healthz') {
-        sendJson(res, 200, { status: 'ok' });
-      } else if (req.method === 'GET' && path === '/readyz') {
-        const results = await runChecks(checks);
-        const ready = Object.values(results).every(Boolean);
-        sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks: results });
-      } else if (!(options.routes && (await options.routes(req, res)))) {
-        sendJson(res, 404, { error: `no route for ${req.method} ${path}` });
-      }
-    })().catch((err: unknown) => {
-      options.logger.error('http handler failed', { err, url: req.url });
-      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
-      else res.destroy();
-    });
+    const url = req.url ?? '/';
+    // A plain path is the common case: the URL parser (queries, escapes, dot segments, absolute form) only when needed.
+    const path = plainPath.test(url) ? url : new URL(url, 'http://localhost').pathname;
+    if (req.method === 'GET' && (path === '/metrics' || path === '/readyz')) {
+      void (async () => {
+        if (path === '/metrics') {
+          const body = await options.registry.metrics();
+          res.writeHead(200, { 'content-type': options.registry.contentType });
+          res.end(body);
+        } else {
+          const results = await runChecks(checks);
+          const ready = Object.values(results).every(Boolean);
+          sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks: results });
+        }
+      })().catch(fail(req, res));
+      return;
+    }
+    if (req.method === 'GET' && path === '/healthz') {
+      sendJson(res, 200, { status: 'ok' });
+      return;
+    }
+    if (!options.routes) {
+      notFound(req, res, path);
+      return;
+    }
+    // Routes answer synchronously where they can (no promise per request on a hot path), or return a promise.
+    let handled: boolean | Promise<boolean>;
+    try {
+      handled = options.routes(req, res);
+    } catch (err) {
+      fail(req, res)(err);
+      return;
+    }
+    if (handled === false) notFound(req, res, path);
+    else if (handled !== true) handled.then((h) => h || notFound(req, res, path), fail(req, res));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

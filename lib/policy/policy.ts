@@ -106,7 +106,8 @@ export const learningPolicySchema = z
           .prefault({}),
         // A 5% start bounds the blast radius of a bad candidate; the ramp doubles it roughly each step.
         rampBasisPoints: z.array(basisPoints.positive()).min(1).default([500, 1000, 2500, 5000]),
-        maxCandidateBasisPoints: basisPoints.default(5000),
+        // The router measures each arm in its own half of the buckets, so that raising a share never moves a unit.
+        maxCandidateBasisPoints: basisPoints.max(5000).default(5000),
         shadowSampleBasisPoints: basisPoints.default(1000),
         rampStepMinDurationMs: z.number().int().nonnegative().default(hour),
         rampStepMinRunsPerArm: z.number().int().positive().default(100),

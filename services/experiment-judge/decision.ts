@@ -117,11 +117,17 @@ function regressionReasons(policy: ExperimentPolicy, regressed: readonly Guardra
   return reasons;
 }
 
+/**
+ * Each measured arm holds at most half the buckets: the router keeps the candidate at [0, C) and the measured baseline
+ * at [5000, 5000 + B) so that a growing share never moves a unit between arms (docs/router.md).
+ */
+const maxArmBasisPoints = 5_000;
+
 /** The split of the next ramp step: the candidate grows; a measured baseline as large as the candidate grows with it. */
 export function rampSplit(current: TrafficSplit, next: RampStep): TrafficSplit {
-  const candidate = next.candidateBasisPoints;
-  const room = 10_000 - candidate;
-  const baseline = current.baselineBasisPoints === current.candidateBasisPoints ? Math.min(candidate, room) : Math.min(current.baselineBasisPoints, room);
+  const candidate = Math.min(next.candidateBasisPoints, maxArmBasisPoints);
+  const baseline =
+    current.baselineBasisPoints === current.candidateBasisPoints ? candidate : Math.min(current.baselineBasisPoints, maxArmBasisPoints);
   return { candidateBasisPoints: candidate, baselineBasisPoints: baseline, shadowSampleBasisPoints: current.shadowSampleBasisPoints };
 }
 

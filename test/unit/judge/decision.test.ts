@@ -168,15 +168,15 @@ describe('the decision table: the ramp', () => {
     expect(decide(early({ experiment: { ...experiment, mode: 'shadow' } })).action).toBe('continue');
   });
 
-  it('never lowers the share or leaves the buckets, and keeps a measured baseline as large as the candidate', () => {
+  it('never lowers the share, keeps each arm within its half of the buckets, and a measured baseline as large as the candidate', () => {
     expect(rampSplit({ candidateBasisPoints: 500, baselineBasisPoints: 9500, shadowSampleBasisPoints: 0 }, { candidateBasisPoints: 2500, minDurationMs: 0, minRunsPerArm: 0 })).toEqual({
       candidateBasisPoints: 2500,
-      baselineBasisPoints: 7500,
+      baselineBasisPoints: 5000,
       shadowSampleBasisPoints: 0,
     });
     expect(rampSplit({ candidateBasisPoints: 2500, baselineBasisPoints: 2500, shadowSampleBasisPoints: 0 }, { candidateBasisPoints: 6000, minDurationMs: 0, minRunsPerArm: 0 })).toEqual({
-      candidateBasisPoints: 6000,
-      baselineBasisPoints: 4000,
+      candidateBasisPoints: 5000,
+      baselineBasisPoints: 5000,
       shadowSampleBasisPoints: 0,
     });
     const lower = early({ experiment: { ...experiment, trafficSplit: { ...experiment.trafficSplit, candidateBasisPoints: 1200 } } });

@@ -1,0 +1,128 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RouteHandler } from '../../lib/http.ts';
+import type { RouterCore } from './core.ts';
+import type { RouterMetrics } from './metrics.ts';
+import { openApiDocument } from './openapi.ts';
+import { bearerCheck, parseAssignBody } from './request.ts';
+
+/**
+ * The HTTP API, as routes for lib/http.ts's server (which answers /metrics, /healthz and /readyz before these):
+ * POST /v1/assign, GET /v1/agents/{agentId}, GET /openapi.json.
+ */
+
+export interface HttpApiOptions {
+  core: RouterCore;
+  metrics: RouterMetrics;
+  token: string | undefined;
+  maxBodyBytes: number;
+}
+
+const openApiBody = JSON.stringify(openApiDocument);
+
+function send(res: ServerResponse, status: number, payload: string, extra: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload), ...extra });
+  res.end(payload);
+}
+
+type Body = { ok: true; text: string } | { ok: false; error: string };
+
+/**
+ * Calls `then` with the body as text, or the reason it is refused; reading stops at the limit. A callback rather than
+ * a Promise: the answer is written from the request's 'end' event, without a promise and a microtask per request.
+ */
+function readBody(req: IncomingMessage, limit: number, then: (body: Body) => void): void {
+  const declared = Number(req.headers['content-length']);
+  if (declared > limit) {
+    then({ ok: false, error: `body: larger than ${limit} bytes` });
+    return;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let done = false;
+  const finish = (body: Body) => {
+    if (done) return;
+    done = true;
+    then(body);
+  };
+  req.on('data', (chunk: Buffer) => {
+    if (done) return;
+    size += chunk.length;
+    if (size > limit) finish({ ok: false, error: `body: larger than ${limit} bytes` });
+    else chunks.push(chunk);
+  });
+  req.on('end', () => finish({ ok: true, text: chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8') }));
+  req.on('error', () => finish({ ok: false, error: 'body: the request was aborted' }));
+}
+
+export function httpApiRoutes(options: HttpApiOptions): RouteHandler {
+  const { core, metrics } = options;
+  const authorized = bearerCheck(options.token);
+  const errors = metrics.requestErrors.http;
+
+  const unauthorized = (res: ServerResponse) => {
+    errors.unauthorized.inc();
+    send(res, 401, JSON.stringify({ error: 'missing or wrong bearer token' }), { 'www-authenticate': 'Bearer' });
+  };
+
+  function assign(req: IncomingMessage, res: ServerResponse): void {
+    if (!authorized(req.headers.authorization)) {
+      req.resume();
+      unauthorized(res);
+      return;
+    }
+    readBody(req, options.maxBodyBytes, (body) => {
+      if (!body.ok) {
+        errors.bad_request.inc();
+        // The rest of an oversized body is not read: close the connection rather than leave it half-read.
+        send(res, 400, JSON.stringify({ error: body.error, field: 'body' }), { connection: 'close' });
+        return;
+      }
+      const parsed = parseAssignBody(body.text);
+      if (!parsed.ok) {
+        errors.bad_request.inc();
+        send(res, 400, JSON.stringify({ error: parsed.problem.message, field: parsed.problem.field }));
+        return;
+      }
+      send(res, 200, JSON.stringify(core.assign(parsed.value, 'http')));
+    });
+  }
+
+  return (req, res) => {
+    const url = req.url ?? '/';
+    // The hot path is matched on the raw URL; anything else goes through the URL parser.
+    const path = url === '/v1/assign' ? url : new URL(url, 'http://localhost').pathname;
+    if (path === '/v1/assign') {
+      if (req.method !== 'POST') {
+        send(res, 405, JSON.stringify({ error: 'use POST' }), { allow: 'POST' });
+        return true;
+      }
+      assign(req, res);
+      return true;
+    }
+    if (path === '/openapi.json' && req.method === 'GET') {
+      send(res, 200, openApiBody);
+      return true;
+    }
+    if (path.startsWith('/v1/agents/') && req.method === 'GET') {
+      if (!authorized(req.headers.authorization)) {
+        unauthorized(res);
+        return true;
+      }
+      const segment = path.slice('/v1/agents/'.length);
+      let agentId = '';
+      try {
+        if (!segment.includes('/')) agentId = decodeURIComponent(segment);
+      } catch {
+        // Malformed percent-encoding: refused below.
+      }
+      if (agentId === '') {
+        errors.bad_request.inc();
+        send(res, 400, JSON.stringify({ error: 'agentId: must be one non-empty, percent-encoded path segment', field: 'agentId' }));
+        return true;
+      }
+      send(res, 200, JSON.stringify(options.core.describe(agentId)));
+      return true;
+    }
+    return false;
+  };
+}
