@@ -8,7 +8,14 @@ import { useFreshDatabase } from '../setup/database.ts';
 const { source: _source, ...shared } = testConnection();
 const database = useFreshDatabase({ migrate: false });
 /** The shared cluster, but this file's own database and topics. */
-const connection = () => ({ ...shared, DATABASE_URL: database().url, LEARNLOOP_TOPIC_PREFIX: topicPrefix('cli') });
+// Port 0 for the router's servers: the fixed defaults would collide with other test files running at the same time.
+const connection = () => ({
+  ...shared,
+  DATABASE_URL: database().url,
+  LEARNLOOP_TOPIC_PREFIX: topicPrefix('cli'),
+  LEARNLOOP_ROUTER_HTTP_PORT: '0',
+  LEARNLOOP_ROUTER_GRPC_PORT: '0',
+});
 
 async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
