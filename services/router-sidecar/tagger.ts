@@ -1,4 +1,4 @@
-import type { Kafka, Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { RunAssigned } from '../../lib/contracts/types.generated.ts';
 import { backoffDelay } from '../../lib/kafka/retry.ts';
 import type { Serde } from '../../lib/kafka/serde.ts';
@@ -35,7 +35,16 @@ export function kafkaTagTransport(options: KafkaTagTransportOptions): TagTranspo
     async connect() {
       // A fresh producer after every failure: a new producer id instead of sequence numbers Kafka may have lost.
       // Duplicates this can cause carry the same deterministic eventId, which consumers dedupe.
-      producer = options.kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 } });
+      producer = options.kafka.producer({
+        // Java's partitioner (murmur2), as every learnloop producer: an agentId lands in one partition whoever wrote it.
+        createPartitioner: Partitioners.DefaultPartitioner,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        // Few retries inside kafkajs: the tagger retries a failed batch itself and stops enrolling meanwhile (kafkajs
+        // warns that this weakens its idempotence; a tag resent after that carries the same eventId, and consumers
+        // count a run once per (experiment, run, arm)).
+        retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
+      });
       await producer.connect();
     },
     async send(tags) {
