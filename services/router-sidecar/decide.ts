@@ -1,4 +1,4 @@
-import type { Arm, ExperimentMode } from '../../lib/contracts/types.generated.ts';
+import type { Arm, RunAssigned } from '../../lib/contracts/types.generated.ts';
 import { abArm, inShadowSample } from './experiment.ts';
 import type { AgentView } from './table.ts';
 
@@ -21,19 +21,11 @@ export interface Assignment {
   shadow: { versionId: string; experimentId: string } | null;
 }
 
-/** A RunAssigned to publish, minus its eventId (made when it is published, off the request path). */
-export interface TagDraft {
-  runId: string;
-  agentId: string;
-  unitId: string | null;
-  bucket: number;
-  experimentId: string;
-  experimentVersion: number;
-  mode: ExperimentMode;
-  arm: Arm;
-  versionId: string;
-  assignedAtMs: number;
-}
+/**
+ * A RunAssigned to publish, minus its eventId (made when it is published, off the request path), its time kept as a
+ * number so that a request allocates no Date.
+ */
+export type TagDraft = Omit<RunAssigned, 'eventId' | 'assignedAt'> & { assignedAtMs: number };
 
 export const failSafeReasons = ['no_state', 'stale_state', 'invalid_state', 'tag_buffer_full', 'tagging_unavailable', 'internal_error'] as const;
 export type FailSafeReason = (typeof failSafeReasons)[number];
