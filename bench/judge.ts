@@ -10,7 +10,7 @@ import type { ConsumedEvent } from '../lib/kafka/batch.ts';
 import { createSerde } from '../lib/kafka/serde.ts';
 import { applyEvent, newFold, type World } from '../services/experiment-judge/core.ts';
 import { newJudgeState, type ExperimentRecord } from '../services/experiment-judge/model.ts';
-import { seededRandom, simulationPolicy } from '../test/helpers/judge-simulation.ts';
+import { experimentRecord, seededRandom, simulationPolicy } from '../test/helpers/judge-simulation.ts';
 import { falsePromotions, samplesToDecision } from './judge-statistics.ts';
 import { benchConnection, machine } from './support.ts';
 
@@ -46,29 +46,9 @@ const serde = createSerde({ registryUrl: connection.SCHEMA_REGISTRY_URL });
 const experiments = 20;
 const start = Date.UTC(2026, 2, 1);
 const policy = simulationPolicy({ minRunsPerArm: 1_000_000 });
-const records: ExperimentRecord[] = Array.from({ length: experiments }, (_, i) => ({
-  id: `bench-exp-${i}`,
-  agentId: `bench-agent-${i}`,
-  proposalId: `p-${i}`,
-  sessionId: null,
-  mode: 'ab',
-  status: 'running',
-  version: 1,
-  salt: 's',
-  trafficSplit: { candidateBasisPoints: 5000, baselineBasisPoints: 5000, shadowSampleBasisPoints: 0 },
-  rampSchedule: [],
-  rampStepIndex: 0,
-  policy,
-  startedAt: start,
-  riskTier: 'low',
-  autoEligible: true,
-  baselineVersionId: 'vb',
-  candidateVersionId: 'vc',
-  riskReasons: [],
-  summary: '',
-  approvalExpiryMs: 72 * 3_600_000,
-  pendingApproval: null,
-}));
+const records: ExperimentRecord[] = Array.from({ length: experiments }, (_, i) =>
+  experimentRecord({ id: `bench-exp-${i}`, agentId: `bench-agent-${i}`, proposalId: `p-${i}`, salt: 's', policy, startedAt: start }),
+);
 const rng = seededRandom(9);
 const raw: Array<{ topic: TopicName; value: RunAssigned | RunCompleted | RunEvaluated }> = [];
 for (let i = 0; i < throughputRuns; i++) {

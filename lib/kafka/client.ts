@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type KafkaConfig, type LogEntry, type Producer, type ProducerConfig } from 'kafkajs';
 import type { Logger } from '../logging.ts';
 
 const levelName: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -35,4 +35,12 @@ export function createKafka(options: KafkaClientOptions): Kafka {
       },
     ...options.config,
   });
+}
+
+/**
+ * Every learnloop producer: Java's partitioner (murmur2), so that an agentId lands in the same partition whoever
+ * produced it (agent services in other languages, the relay, the router).
+ */
+export function createProducer(kafka: Kafka, config: ProducerConfig = {}): Producer {
+  return kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, ...config });
 }

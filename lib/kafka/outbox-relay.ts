@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
 import type { Kysely } from 'kysely';
 import pg from 'pg';
 import { waitForTopics } from '../contracts/topics-apply.ts';
 import type { Database } from '../db/schema.ts';
 import type { Logger } from '../logging.ts';
+import { createProducer } from './client.ts';
 import { outboxChannel } from './outbox.ts';
 import { backoffDelay } from './retry.ts';
 import type { RuntimeMetrics } from './runtime-metrics.ts';
@@ -182,9 +183,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         if (message.payload === name) nudge();
       });
       await session.query(`LISTEN ${outboxChannel}`);
-      kafkaProducer = options.kafka.producer({
-        // Java's partitioner (murmur2): an agentId lands in the same partition whoever produced it.
-        createPartitioner: Partitioners.DefaultPartitioner,
+      kafkaProducer = createProducer(options.kafka, {
         transactionalId: `learnloop-outbox-${name}`,
         idempotent: true,
         maxInFlightRequests: 1,

@@ -1,9 +1,9 @@
-import { Partitioners, type Producer } from 'kafkajs';
+import type { Producer } from 'kafkajs';
 import { withDefaults } from '../contracts/schemas.ts';
 import type { RunCompleted, RunEvaluated, TopicInput } from '../contracts/types.generated.ts';
 import { EventValidationError, validateEvent } from '../contracts/validation.ts';
 import { createLogger, type Logger } from '../logging.ts';
-import { createKafka } from './client.ts';
+import { createKafka, createProducer } from './client.ts';
 import { createSerde } from './serde.ts';
 
 /** A RunCompleted as an agent service gives it: experimentId, arm, userFeedback and unitId may be left out (null). */
@@ -39,12 +39,7 @@ export function createRunEventsProducer(options: RunEventsProducerOptions): RunE
   const logger = options.logger ?? createLogger({ level: 'warn', write: (line) => process.stderr.write(line) });
   const kafka = createKafka({ brokers: options.brokers, clientId: options.clientId ?? 'learnloop-run-events', logger });
   // One request in flight keeps one agent's events in order even when a send is retried.
-  const producer: Producer = kafka.producer({
-    // Java's partitioner (murmur2): an agentId lands in the same partition whoever produced it.
-    createPartitioner: Partitioners.DefaultPartitioner,
-    idempotent: true,
-    maxInFlightRequests: 1,
-  });
+  const producer: Producer = createProducer(kafka, { idempotent: true, maxInFlightRequests: 1 });
   const serde = createSerde({ registryUrl: options.registryUrl });
   const prefix = options.topicPrefix ?? '';
 

@@ -1,5 +1,6 @@
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
 import type { RunAssigned } from '../../lib/contracts/types.generated.ts';
+import { createProducer } from '../../lib/kafka/client.ts';
 import { backoffDelay } from '../../lib/kafka/retry.ts';
 import type { Serde } from '../../lib/kafka/serde.ts';
 import type { Logger } from '../../lib/logging.ts';
@@ -35,9 +36,7 @@ export function kafkaTagTransport(options: KafkaTagTransportOptions): TagTranspo
     async connect() {
       // A fresh producer after every failure: a new producer id instead of sequence numbers Kafka may have lost.
       // Duplicates this can cause carry the same deterministic eventId, which consumers dedupe.
-      producer = options.kafka.producer({
-        // Java's partitioner (murmur2), as every learnloop producer: an agentId lands in one partition whoever wrote it.
-        createPartitioner: Partitioners.DefaultPartitioner,
+      producer = createProducer(options.kafka, {
         idempotent: true,
         maxInFlightRequests: 1,
         // Few retries inside kafkajs: the tagger retries a failed batch itself and stops enrolling meanwhile (kafkajs

@@ -1,8 +1,11 @@
+import { experimentPolicy } from '../../lib/policy/experiment.ts';
+import { defaultPolicy } from '../../lib/policy/policy.ts';
 import type { ExperimentPolicy, TrafficSplit } from '../../lib/contracts/types.generated.ts';
 import { absoluteDifference, confidenceSequence } from '../../lib/stats/confidence-sequence.ts';
 import { addCompletion, addEvaluation, addUnit, type Side } from '../../services/experiment-judge/accumulate.ts';
 import { emptySufficientStatistics } from '../../services/experiment-judge/analysis.ts';
 import type { ExperimentView, JudgeAction, JudgeMemory } from '../../services/experiment-judge/decision.ts';
+import type { ExperimentRecord } from '../../services/experiment-judge/model.ts';
 import { evaluate } from '../../services/experiment-judge/evaluate.ts';
 
 /**
@@ -182,30 +185,37 @@ export function simulateExperiment(options: SimulationOptions): SimulationResult
 
 /** The policy of the simulations: the default thresholds, but peeking as aggressively as the judge allows. */
 export function simulationPolicy(overrides: Partial<ExperimentPolicy> = {}): ExperimentPolicy {
-  return {
-    policyVersion: 1,
-    primaryMetric: 'score',
-    alpha: 0.05,
-    tuningSampleSize: 5000,
-    minimumEffect: 0,
-    minRunsPerArm: 100,
-    minDurationMs: 0,
-    maxDurationMs: 1e12,
-    sustainedMs: 0,
-    srmPValue: 0.001,
-    guardrails: [
-      { metric: 'failure_rate', margin: 0.02 },
-      { metric: 'guardrail_hit_rate', margin: 0.01 },
-      { metric: 'cost_per_run', margin: 0.002 },
-      { metric: 'latency_p95_ms', margin: 500 },
-    ],
-    forbidCostIncrease: true,
-    autoPromote: true,
-    ...overrides,
-  };
+  const auto = { ...defaultPolicy, promotion: { ...defaultPolicy.promotion, autoPromoteLowRisk: true } };
+  return { ...experimentPolicy(auto, 1, 'low'), minRunsPerArm: 100, minDurationMs: 0, maxDurationMs: 1e12, sustainedMs: 0, ...overrides };
 }
 
 /** The binomial Monte Carlo standard error of a rate estimated from `runs` experiments. */
+/** An A/B experiment as the judge holds it, running at 50/50 on one ramp step; the caller names its policy and start. */
+export function experimentRecord(fields: Pick<ExperimentRecord, 'policy' | 'startedAt'> & Partial<ExperimentRecord>): ExperimentRecord {
+  return {
+    id: 'exp',
+    agentId: 'agent',
+    proposalId: 'p',
+    sessionId: null,
+    mode: 'ab',
+    status: 'running',
+    version: 1,
+    salt: 'salt',
+    trafficSplit: { candidateBasisPoints: 5000, baselineBasisPoints: 5000, shadowSampleBasisPoints: 0 },
+    rampSchedule: [],
+    rampStepIndex: 0,
+    riskTier: 'low',
+    autoEligible: true,
+    baselineVersionId: 'vb',
+    candidateVersionId: 'vc',
+    riskReasons: [],
+    summary: '',
+    approvalExpiryMs: 72 * 3_600_000,
+    pendingApproval: null,
+    ...fields,
+  };
+}
+
 export function monteCarloError(rate: number, runs: number): number {
   return Math.sqrt((Math.max(rate, 1 / runs) * (1 - Math.min(rate, 1 - 1 / runs))) / runs);
 }

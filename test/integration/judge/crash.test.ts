@@ -1,28 +1,20 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../../lib/audit/verify.ts';
 import { applyTopics, waitForTopics } from '../../../lib/contracts/topics-apply.ts';
-import { createKafka } from '../../../lib/kafka/client.ts';
-import { createSerde } from '../../../lib/kafka/serde.ts';
-import { createLogger } from '../../../lib/logging.ts';
 import type { JudgeState } from '../../../services/experiment-judge/model.ts';
 import { replayAuditEntry } from '../../../services/experiment-judge/replay.ts';
 import { abRuns, eventually, experimentStatus, hour, minute, produceRuns, readEvents, seedExperiment, testPolicy, type TaggedRuns } from '../../helpers/judge.ts';
 import { startJudgeProcess, type JudgeProcess } from '../../helpers/judge-service.ts';
 import { topicPrefix } from '../../helpers/kafka-topics.ts';
-import { testConnection } from '../../setup/connection.ts';
+import { testClients } from '../../helpers/clients.ts';
+import { useCleanups } from '../../helpers/cleanups.ts';
 import { freshDatabase } from '../../setup/database.ts';
 
-const { source: _source, ...shared } = testConnection();
-const quiet = createLogger({ level: 'error', write: () => {} });
-const kafka = createKafka({ brokers: shared.KAFKA_BROKERS.split(','), clientId: 'judge-crash-test', logger: quiet });
-const serde = createSerde({ registryUrl: shared.SCHEMA_REGISTRY_URL });
+const { shared, kafka, serde } = testClients('judge-crash-test');
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanup = useCleanups();
 
 const slice = (runs: TaggedRuns, from: number, to: number): TaggedRuns => ({
   assigned: runs.assigned.slice(from, to),
@@ -39,7 +31,7 @@ describe('experiment-judge: a crash mid-experiment', () => {
     await waitForTopics(admin, applied.map((t) => t.topic));
     await admin.disconnect();
     const database = await freshDatabase();
-    cleanups.push(() => database.drop());
+    cleanup(() => database.drop());
     const env = {
       ...shared,
       DATABASE_URL: database.url,
@@ -60,7 +52,7 @@ describe('experiment-judge: a crash mid-experiment', () => {
     const runs = abRuns(e, 800, { baseline: { scoreMean: 0.6, failureRate: 0.02 }, candidate: { scoreMean: 0.72, failureRate: 0.02 } }, { seed: 11, intervalMs: 20_000 });
 
     let judge: JudgeProcess = await startJudgeProcess(env);
-    cleanups.push(() => judge.kill());
+    cleanup(() => judge.kill());
     // Phase A, 400 runs (fewer than 250 per arm: no promotion yet) in chunks of 40, with a kill in the middle.
     for (let chunk = 0; chunk < 10; chunk++) {
       await produceRuns(kafka, serde, prefix, slice(runs, chunk * 40, (chunk + 1) * 40));

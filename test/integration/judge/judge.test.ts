@@ -1,14 +1,11 @@
 import { sql } from 'kysely';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../../lib/audit/verify.ts';
 import { applyTopics, waitForTopics } from '../../../lib/contracts/topics-apply.ts';
 import { decideApproval, getApproval } from '../../../lib/db/repositories/approvals.ts';
 import { getAgent } from '../../../lib/db/repositories/agents.ts';
 import { getExperiment } from '../../../lib/db/repositories/experiments.ts';
 import { getSession } from '../../../lib/db/repositories/sessions.ts';
-import { createKafka } from '../../../lib/kafka/client.ts';
-import { createSerde } from '../../../lib/kafka/serde.ts';
-import { createLogger } from '../../../lib/logging.ts';
 import { replayAuditEntry } from '../../../services/experiment-judge/replay.ts';
 import {
   abRuns,
@@ -24,18 +21,13 @@ import {
 } from '../../helpers/judge.ts';
 import { startJudgeInProcess } from '../../helpers/judge-service.ts';
 import { topicPrefix } from '../../helpers/kafka-topics.ts';
-import { testConnection } from '../../setup/connection.ts';
+import { testClients } from '../../helpers/clients.ts';
+import { useCleanups } from '../../helpers/cleanups.ts';
 import { freshDatabase, type FreshDatabase } from '../../setup/database.ts';
 
-const { source: _source, ...shared } = testConnection();
-const quiet = createLogger({ level: 'error', write: () => {} });
-const kafka = createKafka({ brokers: shared.KAFKA_BROKERS.split(','), clientId: 'judge-test', logger: quiet });
-const serde = createSerde({ registryUrl: shared.SCHEMA_REGISTRY_URL });
+const { shared, kafka, serde } = testClients('judge-test');
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanup = useCleanups();
 
 /** Its own topics (every catalog topic, prefixed) and database, and the environment the judge needs. */
 async function isolated(label: string): Promise<{ prefix: string; database: FreshDatabase; env: NodeJS.ProcessEnv }> {
@@ -46,7 +38,7 @@ async function isolated(label: string): Promise<{ prefix: string; database: Fres
   await waitForTopics(admin, applied.map((t) => t.topic));
   await admin.disconnect();
   const database = await freshDatabase();
-  cleanups.push(() => database.drop());
+  cleanup(() => database.drop());
   return {
     prefix,
     database,
@@ -56,7 +48,7 @@ async function isolated(label: string): Promise<{ prefix: string; database: Fres
 
 async function judge(env: NodeJS.ProcessEnv) {
   const running = await startJudgeInProcess(env);
-  cleanups.push(() => running.stop());
+  cleanup(() => running.stop());
   return running;
 }
 

@@ -3,36 +3,14 @@ import type { ApprovalDecided, RunAssigned, RunCompleted, RunEvaluated, TopicNam
 import type { ConsumedEvent } from '../../../lib/kafka/batch.ts';
 import { applyEvent, experimentIdsOf, newFold, type Fold, type World } from '../../../services/experiment-judge/core.ts';
 import { newJudgeState, type ExperimentRecord } from '../../../services/experiment-judge/model.ts';
+import { experimentRecord } from '../../helpers/judge-simulation.ts';
 import { policy, t0 } from './support.ts';
 
 // The judge's fold over events, without a database: the join to the router's records, counting once, the evaluator,
 // shadow pairs, approvals, and when verdicts and state changes come out.
 
 function record(overrides: Partial<ExperimentRecord> = {}): ExperimentRecord {
-  return {
-    id: 'exp',
-    agentId: 'agent',
-    proposalId: 'p',
-    sessionId: 's',
-    mode: 'ab',
-    status: 'running',
-    version: 1,
-    salt: 'salt',
-    trafficSplit: { candidateBasisPoints: 5000, baselineBasisPoints: 5000, shadowSampleBasisPoints: 0 },
-    rampSchedule: [],
-    rampStepIndex: 0,
-    policy: { ...policy, minRunsPerArm: 1_000_000 },
-    startedAt: t0,
-    riskTier: 'low',
-    autoEligible: true,
-    baselineVersionId: 'vb',
-    candidateVersionId: 'vc',
-    riskReasons: [],
-    summary: '',
-    approvalExpiryMs: 72 * 3_600_000,
-    pendingApproval: null,
-    ...overrides,
-  };
+  return experimentRecord({ sessionId: 's', policy: { ...policy, minRunsPerArm: 1_000_000 }, startedAt: t0, ...overrides });
 }
 
 function fold(experiment = record()): Fold {

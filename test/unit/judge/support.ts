@@ -1,4 +1,6 @@
 import type { ConfidenceSequence, ExperimentPolicy, GuardrailTest, SrmCheck } from '../../../lib/contracts/types.generated.ts';
+import { experimentPolicy } from '../../../lib/policy/experiment.ts';
+import { defaultPolicy } from '../../../lib/policy/policy.ts';
 import type { Analysis } from '../../../services/experiment-judge/analysis.ts';
 import type { DecisionInput, ExperimentView, JudgeMemory } from '../../../services/experiment-judge/decision.ts';
 
@@ -7,26 +9,12 @@ import type { DecisionInput, ExperimentView, JudgeMemory } from '../../../servic
 export const hour = 3_600_000;
 export const t0 = Date.UTC(2026, 2, 1);
 
-export const policy: ExperimentPolicy = {
-  policyVersion: 4,
-  primaryMetric: 'score',
-  alpha: 0.05,
-  tuningSampleSize: 5000,
-  minimumEffect: 0,
-  minRunsPerArm: 500,
-  minDurationMs: 24 * hour,
-  maxDurationMs: 7 * 24 * hour,
-  sustainedMs: 6 * hour,
-  srmPValue: 0.001,
-  guardrails: [
-    { metric: 'failure_rate', margin: 0.02 },
-    { metric: 'guardrail_hit_rate', margin: 0.01 },
-    { metric: 'cost_per_run', margin: 0.002 },
-    { metric: 'latency_p95_ms', margin: 500 },
-  ],
-  forbidCostIncrease: true,
-  autoPromote: true,
-};
+/** The central defaults as an experiment carries them: low risk, with auto-promotion allowed. */
+export const policy: ExperimentPolicy = experimentPolicy(
+  { ...defaultPolicy, promotion: { ...defaultPolicy.promotion, autoPromoteLowRisk: true } },
+  4,
+  'low',
+);
 
 export const experiment: ExperimentView = {
   experimentId: 'exp-1',
