@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { ConfigError } from './config.ts';
 import type { Logger } from './logging.ts';
 
 /** A named readiness check: a service is ready when every check passes (e.g. "partitions assigned"). */
@@ -31,6 +32,36 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   const payload = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) });
   res.end(payload);
+}
+
+export type Body = { ok: true; text: string } | { ok: false; error: string };
+
+/**
+ * Calls `then` with the body as text, or the reason it is refused; reading stops at the limit. A callback rather than
+ * a Promise: the answer is written from the request's 'end' event, without a promise and a microtask per request.
+ */
+export function readBody(req: IncomingMessage, limit: number, then: (body: Body) => void): void {
+  const declared = Number(req.headers['content-length']);
+  if (declared > limit) {
+    then({ ok: false, error: `body: larger than ${limit} bytes` });
+    return;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let done = false;
+  const finish = (body: Body) => {
+    if (done) return;
+    done = true;
+    then(body);
+  };
+  req.on('data', (chunk: Buffer) => {
+    if (done) return;
+    size += chunk.length;
+    if (size > limit) finish({ ok: false, error: `body: larger than ${limit} bytes` });
+    else chunks.push(chunk);
+  });
+  req.on('end', () => finish({ ok: true, text: chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8') }));
+  req.on('error', () => finish({ ok: false, error: 'body: the request was aborted' }));
 }
 
 const plainPath = /^\/(?!\/)[^?#%.\\]*$/;
@@ -112,5 +143,13 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();
       }),
+  };
+}
+
+/** For a server's listen failure: a taken port is a configuration problem, named by its variable. */
+export function portInUse(variable: string, host: string, port: number) {
+  return (err: NodeJS.ErrnoException): never => {
+    if (err.code === 'EADDRINUSE') throw new ConfigError([`${variable}=${port}: ${host}:${port} is already in use by another program`]);
+    throw err;
   };
 }

@@ -1,6 +1,4 @@
-import { z } from 'zod';
-import { connectionSchema, parseConfig } from '../config.ts';
-import { createDb } from '../db/index.ts';
+import { openDb } from './open-db.ts';
 import { replayAuditEntry } from '../../services/experiment-judge/replay.ts';
 
 export const auditReplayHelp = `learnloop audit replay <id> [--json]: recompute a decision of the experiment judge from its audit entry
@@ -10,7 +8,6 @@ Reads audit entry <id> at DATABASE_URL, runs the judge's statistics and decision
 matches the recorded decision. --json prints the recorded and recomputed decisions and every difference.
 Exit codes: 0 matches, 1 differs or the entry is not a judge decision (or failed), 2 usage.`;
 
-const databaseSchema = z.object({ DATABASE_URL: connectionSchema.shape.DATABASE_URL });
 
 /** `learnloop audit replay <id> [--json]`; returns the exit code. */
 export async function auditReplayCommand(args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -25,12 +22,8 @@ export async function auditReplayCommand(args: readonly string[], env: NodeJS.Pr
     process.stderr.write(`learnloop: audit replay takes one audit entry id (a positive whole number)\n${auditReplayHelp}\n`);
     return 2;
   }
-  const config = parseConfig(databaseSchema, env);
-  if (!config.ok) {
-    process.stderr.write(`learnloop: ${config.error.message}\n`);
-    return 1;
-  }
-  const db = createDb({ url: config.value.DATABASE_URL, max: 1 });
+  const db = openDb(env);
+  if (!db) return 1;
   try {
     const row = await db.selectFrom('audit_log').selectAll().where('id', '=', Number(raw)).executeTakeFirst();
     if (!row) {

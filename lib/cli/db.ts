@@ -1,8 +1,6 @@
-import { z } from 'zod';
 import { auditReplayCommand } from './audit-replay.ts';
 import { verifyAuditChain } from '../audit/verify.ts';
-import { connectionSchema, parseConfig } from '../config.ts';
-import { createDb } from '../db/index.ts';
+import { openDb } from './open-db.ts';
 import { migrateDown, migrateToLatest, MigrationError } from '../db/migrate.ts';
 
 export const dbHelp = `learnloop db migrate [--down [N|all]]: the Postgres schema at DATABASE_URL
@@ -17,18 +15,6 @@ export const auditHelp = `learnloop audit verify | replay <id> [--json]   (the a
   verify        recompute the hash chain: prints "audit chain intact: N rows", or names the first broken row and exits 1
   replay <id>   recompute the decision an audit entry records from the inputs it holds, and say whether it matches
 Exit codes: 0 intact / matches, 1 broken, different or failed, 2 usage.`;
-
-const databaseSchema = z.object({ DATABASE_URL: connectionSchema.shape.DATABASE_URL });
-
-/** A database handle from DATABASE_URL, or undefined after saying what is wrong with it. */
-function openDb(env: NodeJS.ProcessEnv) {
-  const config = parseConfig(databaseSchema, env);
-  if (!config.ok) {
-    process.stderr.write(`learnloop: ${config.error.message}\n`);
-    return undefined;
-  }
-  return createDb({ url: config.value.DATABASE_URL, max: 2 });
-}
 
 /** An unreachable server or a failed statement is an operator's problem to read, not a stack trace. */
 function explain(err: unknown): string {

@@ -3,7 +3,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { TopicName, TopicValue } from '../contracts/types.generated.ts';
 import { validateEvent } from '../contracts/validation.ts';
 import type { Database } from '../db/schema.ts';
-import { writeOutbox, type OutboxEntry } from './outbox.ts';
+import { outboxEntries, writeOutbox, type OutboxEntry } from './outbox.ts';
 import { DecodeError, type Serde } from './serde.ts';
 
 /** A record as a handler sees it: decoded, validated, seen for the first time by this consumer group. */
@@ -166,15 +166,7 @@ export async function commitRecords(
     const candidates = records.filter((r) => r.event && r.offset !== handlerFailure?.offset).map((r) => r.event!);
     const fresh = ctx.dedupeEventIds ? await firstSeen(trx, ctx.groupId, candidates) : candidates;
     const emitted = fresh.length > 0 ? await handler(trx, fresh) : [];
-    const entries: OutboxEntry[] = [];
-    for (const event of emitted) {
-      entries.push({
-        topic: ctx.physicalName(event.topic),
-        key: Buffer.from(event.key, 'utf8'),
-        value: await ctx.serde.encode(event.topic, event.value as never),
-        eventId: (event.value as { eventId: string }).eventId,
-      });
-    }
+    const entries: OutboxEntry[] = await outboxEntries(ctx.serde, ctx.physicalName, emitted);
     const deadLettered: CommitResult['deadLettered'] = [];
     for (const record of records) {
       const failure = record.deadLetter ?? (record.offset === handlerFailure?.offset ? { reason: 'handler' as const, error: handlerFailure.error } : undefined);

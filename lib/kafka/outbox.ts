@@ -1,5 +1,8 @@
 import { sql, type Transaction } from 'kysely';
+import type { TopicName } from '../contracts/types.generated.ts';
 import type { Database } from '../db/schema.ts';
+import type { EmittedEvent } from './batch.ts';
+import type { Serde } from './serde.ts';
 
 export const outboxChannel = 'learnloop_outbox';
 
@@ -35,4 +38,18 @@ export async function writeOutbox(trx: Transaction<Database>, producer: string, 
     .execute();
   // Delivered at commit, so the relay wakes only for rows it can read.
   await sql`SELECT pg_notify(${outboxChannel}, ${producer})`.execute(trx);
+}
+
+/** Events as outbox entries: Avro in the registry's wire format, keyed by agentId, on their physical topics. */
+export async function outboxEntries(serde: Serde, physicalName: (topic: TopicName) => string, events: readonly EmittedEvent[]): Promise<OutboxEntry[]> {
+  const entries: OutboxEntry[] = [];
+  for (const event of events) {
+    entries.push({
+      topic: physicalName(event.topic),
+      key: Buffer.from(event.key, 'utf8'),
+      value: await serde.encode(event.topic, event.value as never),
+      eventId: (event.value as { eventId: string }).eventId,
+    });
+  }
+  return entries;
 }

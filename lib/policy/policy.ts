@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { configChangeSchema } from '../agents/config.ts';
 import { metricSymbols } from '../contracts/types.generated.ts';
+import { scheduleProblem } from './schedule.ts';
 
 const hour = 3_600_000;
 const minute = 60_000;
@@ -49,7 +50,11 @@ export const learningPolicySchema = z
         cron: z.string().min(1).default('0 3 * * *'),
         timezone: z.string().min(1).default('UTC'),
       })
-      .prefault({}),
+      .prefault({})
+      .check((ctx) => {
+        const problem = scheduleProblem(ctx.value);
+        if (problem) ctx.issues.push({ code: 'custom', path: [problem.field], message: problem.message, input: ctx.value[problem.field] });
+      }),
     promotion: z
       .strictObject({
         // The plan's rollout phase 1 keeps a human on every promotion; set true for phase 2 (auto for low risk).

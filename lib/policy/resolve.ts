@@ -1,6 +1,11 @@
+import { fieldIssues, type FieldIssue } from '../field-issues.ts';
 import { defaultPolicy, learningPolicySchema, type LearningPolicy } from './policy.ts';
 
-export type PolicyResult = { ok: true; policy: LearningPolicy } | { ok: false; errors: string[] };
+export type PolicyResult = { ok: true; policy: LearningPolicy } | { ok: false; issues: FieldIssue[]; errors: string[] };
+
+function refused(issues: FieldIssue[]): PolicyResult {
+  return { ok: false, issues, errors: issues.map((i) => `${i.field}: ${i.message}`) };
+}
 
 const tierRank = { low: 0, medium: 1, high: 2 } as const;
 
@@ -22,17 +27,19 @@ function overlay(base: unknown, override: unknown): unknown {
  * can only raise tiers).
  */
 export function resolvePolicy(overrides: unknown, base: LearningPolicy = defaultPolicy): PolicyResult {
-  if (overrides !== undefined && overrides !== null && !isObject(overrides)) return { ok: false, errors: ['(policy): must be an object'] };
+  if (overrides !== undefined && overrides !== null && !isObject(overrides)) return refused([{ field: '(policy)', message: 'must be an object' }]);
   const parsed = learningPolicySchema.safeParse(overlay(base, overrides ?? {}));
   if (!parsed.success) {
-    return { ok: false, errors: parsed.error.issues.map((i) => `${i.path.join('.') || '(policy)'}: ${i.message}`) };
+    return refused(fieldIssues(parsed.error, '(policy)'));
   }
   const policy = parsed.data;
   if (policy.risk.lowRiskMaxEditRatio > base.risk.lowRiskMaxEditRatio) {
-    return {
-      ok: false,
-      errors: [`risk.lowRiskMaxEditRatio: ${policy.risk.lowRiskMaxEditRatio} would loosen the central ${base.risk.lowRiskMaxEditRatio}; a policy may only tighten risk rules`],
-    };
+    return refused([
+      {
+        field: 'risk.lowRiskMaxEditRatio',
+        message: `${policy.risk.lowRiskMaxEditRatio} would loosen the central ${base.risk.lowRiskMaxEditRatio}; a policy may only tighten risk rules`,
+      },
+    ]);
   }
   return { ok: true, policy };
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RouteHandler } from '../../lib/http.ts';
+import { readBody, type RouteHandler } from '../../lib/http.ts';
 import type { RouterCore } from './core.ts';
 import type { RouterMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
@@ -22,36 +22,6 @@ const openApiBody = JSON.stringify(openApiDocument);
 function send(res: ServerResponse, status: number, payload: string, extra: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload), ...extra });
   res.end(payload);
-}
-
-type Body = { ok: true; text: string } | { ok: false; error: string };
-
-/**
- * Calls `then` with the body as text, or the reason it is refused; reading stops at the limit. A callback rather than
- * a Promise: the answer is written from the request's 'end' event, without a promise and a microtask per request.
- */
-function readBody(req: IncomingMessage, limit: number, then: (body: Body) => void): void {
-  const declared = Number(req.headers['content-length']);
-  if (declared > limit) {
-    then({ ok: false, error: `body: larger than ${limit} bytes` });
-    return;
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let done = false;
-  const finish = (body: Body) => {
-    if (done) return;
-    done = true;
-    then(body);
-  };
-  req.on('data', (chunk: Buffer) => {
-    if (done) return;
-    size += chunk.length;
-    if (size > limit) finish({ ok: false, error: `body: larger than ${limit} bytes` });
-    else chunks.push(chunk);
-  });
-  req.on('end', () => finish({ ok: true, text: chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8') }));
-  req.on('error', () => finish({ ok: false, error: 'body: the request was aborted' }));
 }
 
 export function httpApiRoutes(options: HttpApiOptions): RouteHandler {

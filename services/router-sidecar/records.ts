@@ -28,7 +28,10 @@ export type ExperimentStateRecord = z.infer<typeof experimentStateRecord>;
 export const versionPromotedRecord = z.object({
   eventId: z.string(),
   agentId: z.string().min(1),
-  previousVersionId: z.string(),
+  previousVersionId: z
+    .string()
+    .nullish()
+    .transform((v) => v ?? null),
   promotedVersionId: z.string().min(1),
   experimentId: z
     .string()

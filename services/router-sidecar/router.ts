@@ -1,8 +1,7 @@
 import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
-import { ConfigError } from '../../lib/config.ts';
 import type { TopicName } from '../../lib/contracts/types.generated.ts';
-import { startOpsServer, type OpsServer } from '../../lib/http.ts';
+import { portInUse, startOpsServer, type OpsServer } from '../../lib/http.ts';
 import type { Serde } from '../../lib/kafka/serde.ts';
 import type { Logger } from '../../lib/logging.ts';
 import { createRouterCore, type RouterCore } from './core.ts';
@@ -45,13 +44,6 @@ export interface RunningRouter {
   ready(): boolean;
   /** Servers closed first (no new answers), then the tags flushed, then the state consumer disconnected. */
   stop(): Promise<void>;
-}
-
-function portInUse(variable: string, host: string, port: number) {
-  return (err: NodeJS.ErrnoException): never => {
-    if (err.code === 'EADDRINUSE') throw new ConfigError([`${variable}=${port}: ${host}:${port} is already in use by another program`]);
-    throw err;
-  };
 }
 
 export async function startRouter(options: RouterOptions): Promise<RunningRouter> {

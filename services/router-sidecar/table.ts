@@ -8,7 +8,7 @@ import type { ExperimentStateRecord, VersionPromotedRecord } from './records.ts'
 
 export interface Promotion {
   versionId: string;
-  previousVersionId: string;
+  previousVersionId: string | null;
   promotedAtMs: number;
   eventId: string;
   experimentId: string | null;

@@ -26,10 +26,10 @@ describe('the learning policy', () => {
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.errors.join('\n')).toMatch(/trigger\.failureRateAbove: .*<=1/);
-    expect(result.errors.join('\n')).toMatch(/trigger: Unrecognized key: "surprise"/);
+    expect(result.issues).toContainEqual({ field: 'trigger.surprise', message: 'is not a known field' });
     expect(resolvePolicy({ experiment: { rampBasisPoints: [1000, 500] } })).toMatchObject({ ok: false });
     expect(resolvePolicy({ experiment: { rampBasisPoints: [500, 6000] } })).toMatchObject({ ok: false });
-    expect(resolvePolicy('loose')).toEqual({ ok: false, errors: ['(policy): must be an object'] });
+    expect(resolvePolicy('loose')).toEqual({ ok: false, issues: [{ field: '(policy)', message: 'must be an object' }], errors: ['(policy): must be an object'] });
   });
 
   it('may tighten risk rules but never loosen them', () => {

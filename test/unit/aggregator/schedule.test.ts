@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { defaultPolicy } from '../../../lib/policy/policy.ts';
-import { checkSchedule, decideScheduled, latestSlot, slotKey } from '../../../services/signal-aggregator/schedule.ts';
+import { resolvePolicy } from '../../../lib/policy/resolve.ts';
+import { latestSlot, nextSlot, scheduleProblem, slotKey } from '../../../lib/policy/schedule.ts';
+import { decideScheduled } from '../../../services/signal-aggregator/schedule.ts';
 
 const free = { paused: false, openSessionId: null, runningExperimentId: null, lastSessionAt: null };
 const berlin = { enabled: true, cron: '0 3 * * *', timezone: 'Europe/Berlin' };
@@ -36,9 +38,23 @@ describe('cron slots', () => {
   });
 
   it('names a bad expression or zone', () => {
-    expect(checkSchedule(berlin)).toBeNull();
-    expect(checkSchedule({ ...berlin, cron: '61 * * * *' })).toMatch(/61/);
-    expect(checkSchedule({ ...berlin, timezone: 'Mars/Olympus' })).toMatch(/time zone/i);
+    expect(scheduleProblem(berlin)).toBeNull();
+    expect(scheduleProblem({ ...berlin, cron: '61 * * * *' })).toMatchObject({ field: 'cron', message: expect.stringMatching(/61/) });
+    expect(scheduleProblem({ ...berlin, timezone: 'Mars/Olympus' })).toMatchObject({ field: 'timezone', message: expect.stringMatching(/time zone/i) });
+  });
+
+  it('refuses a policy whose schedule the scheduler could not run, naming the field', () => {
+    const bad = resolvePolicy({ schedule: { cron: '61 * * * *' } });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.issues.map((i) => i.field)).toEqual(['schedule.cron']);
+    const zone = resolvePolicy({ schedule: { timezone: 'Mars/Olympus' } });
+    expect(zone.ok ? [] : zone.issues.map((i) => i.field)).toEqual(['schedule.timezone']);
+  });
+
+  it('gives the next slot strictly after now, none when the schedule is off', () => {
+    expect(nextSlot(berlin, new Date('2026-11-24T02:00:00Z'))?.toISOString()).toBe('2026-11-25T02:00:00.000Z');
+    expect(nextSlot(berlin, new Date('2026-11-24T01:59:59Z'))?.toISOString()).toBe('2026-11-24T02:00:00.000Z');
+    expect(nextSlot({ ...berlin, enabled: false }, new Date())).toBeNull();
   });
 });
 
