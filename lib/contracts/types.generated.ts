@@ -525,7 +525,8 @@ export type PromotionMode = (typeof promotionModeSymbols)[number];
 export interface VersionPromoted {
   eventId: string;
   agentId: string;
-  previousVersionId: string;
+  /** The live version before; null when the agent had none. */
+  previousVersionId: string | null;
   /** The live version from now on. */
   promotedVersionId: string;
   mode: PromotionMode;
@@ -626,7 +627,7 @@ export interface TopicDefaultedFields {
   'learning.experiment.verdict.v1': 'nextTrafficSplit';
   'learning.approval.requested.v1': never;
   'learning.approval.decided.v1': 'approver' | 'reason';
-  'learning.version.promoted.v1': 'experimentId' | 'proposalId' | 'approvalId' | 'approvalDecision' | 'approver' | 'riskTier' | 'reason';
+  'learning.version.promoted.v1': 'previousVersionId' | 'experimentId' | 'proposalId' | 'approvalId' | 'approvalDecision' | 'approver' | 'riskTier' | 'reason';
   'learning.audit.v1': 'experimentId' | 'causeEventId' | 'policyVersion' | 'reason' | 'statistics' | 'policy' | 'detailsJson';
   'learning.dlq.v1': 'key';
 }
