@@ -5,11 +5,13 @@ import { parseStackSettings } from '../stack/settings.ts';
 import { stackUp } from '../stack/stack.ts';
 import { services } from '../../services/index.ts';
 import { agentsCommand } from './agents.ts';
+import { controlCommand, controlVerbs } from './control.ts';
 import { schemasCommand, topicsCommand } from './contracts.ts';
 import { auditCommand, dbCommand } from './db.ts';
 import { prepareInfrastructure } from './prepare.ts';
 import { runServices } from './run.ts';
 import { stackCommand } from './stack.ts';
+import { tokensCommand } from './tokens.ts';
 
 const help = `learnloop: continuous, safe improvement of AI agents in production
 
@@ -24,6 +26,15 @@ Usage:
   learnloop audit verify                check the audit log's hash chain; names the first broken row
   learnloop audit replay <id> [--json]  recompute a recorded decision from its inputs; says whether it matches
   learnloop agents register <file>      register an agent's configuration as a version (and make it live)
+  learnloop tokens create|list|revoke   API tokens for the control plane (learnloop tokens --help)
+
+Through the control plane's API (LEARNLOOP_API_URL, LEARNLOOP_API_TOKEN; learnloop pause --help):
+  learnloop policy get|set <agentId>    the agent's learning policy, versioned
+  learnloop pause|resume <agentId>      stop or restart continuous learning (pause sends experiment traffic to baseline)
+  learnloop status <agentId>            continuous mode, next scheduled run, thresholds, session, experiment
+  learnloop experiments <agentId>       active and recent experiments
+  learnloop approvals list              approval requests (pending by default)
+  learnloop approve|reject <approvalId> decide a request
   learnloop help                        this text
 
 Services: ${services.length === 0 ? '(none built yet)' : services.map((s) => `\n  ${s.name.padEnd(20)} ${s.summary}`).join('')}
@@ -80,6 +91,8 @@ export async function main(args: readonly string[], env: NodeJS.ProcessEnv = pro
         return await auditCommand(rest, env);
       case 'agents':
         return await agentsCommand(rest, env);
+      case 'tokens':
+        return await tokensCommand(rest, env);
       case undefined:
       case 'help':
       case '--help':
@@ -87,6 +100,7 @@ export async function main(args: readonly string[], env: NodeJS.ProcessEnv = pro
         process.stdout.write(`${help}\n`);
         return command === undefined ? 2 : 0;
       default:
+        if ((controlVerbs as readonly string[]).includes(command)) return await controlCommand(command, rest, env);
         process.stderr.write(`learnloop: unknown command "${command}"; see learnloop help\n`);
         return 2;
     }

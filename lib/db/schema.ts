@@ -48,6 +48,8 @@ export const approvalDecisions = ['approved', 'rejected', 'auto_approved'] as co
 export type ApprovalDecision = (typeof approvalDecisions)[number];
 export const arms = ['baseline', 'candidate', 'shadow'] as const;
 export type Arm = (typeof arms)[number];
+export const tokenRoles = ['viewer', 'operator', 'approver', 'admin'] as const;
+export type TokenRole = (typeof tokenRoles)[number];
 export const runStatuses = ['succeeded', 'failed', 'timed_out', 'cancelled'] as const;
 export type RunStatus = (typeof runStatuses)[number];
 
@@ -182,6 +184,18 @@ export interface DailyRollupsTable {
   updated_at: DefaultTimestamp;
 }
 
+export interface ApiTokensTable {
+  id: string;
+  /** Who holds it (a person or a system): the actor of everything done with it. */
+  name: string;
+  role: TokenRole;
+  /** sha256 hex of the token. */
+  token_hash: string;
+  created_by: string;
+  created_at: DefaultTimestamp;
+  revoked_at: NullableTimestamp;
+}
+
 export interface ConsumerOffsetsTable {
   group_id: string;
   topic: string;
@@ -224,6 +238,7 @@ export interface Database {
   audit_log: AuditLogTable;
   audit_chain_head: AuditChainHeadTable;
   daily_rollups: DailyRollupsTable;
+  api_tokens: ApiTokensTable;
   consumer_offsets: ConsumerOffsetsTable;
   outbox: OutboxTable;
   processed_events: ProcessedEventsTable;
@@ -243,6 +258,7 @@ export type Approval = Selectable<ApprovalsTable>;
 export type Run = Selectable<RunsTable>;
 export type AuditRow = Selectable<AuditLogTable>;
 export type DailyRollup = Selectable<DailyRollupsTable>;
+export type ApiToken = Selectable<ApiTokensTable>;
 export type ConsumerOffset = Selectable<ConsumerOffsetsTable>;
 export type OutboxRow = Selectable<OutboxTable>;
 export type NewOutboxRow = Insertable<OutboxTable>;

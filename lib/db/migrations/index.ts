@@ -4,6 +4,7 @@ import { audit } from './0002_audit.ts';
 import { kafka } from './0003_kafka.ts';
 import { judge } from './0004_judge.ts';
 import { aggregator } from './0005_aggregator.ts';
+import { controlPlane } from './0006_control_plane.ts';
 
 /**
  * Every migration, by name; names sort in the order they apply. Imported statically, so that migrating needs no
@@ -15,4 +16,5 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0003_kafka': kafka,
   '0004_judge': judge,
   '0005_aggregator': aggregator,
+  '0006_control_plane': controlPlane,
 };

@@ -8,6 +8,7 @@ import { freshDatabase, type FreshDatabase } from '../../setup/database.ts';
 const tables = [
   'agent_versions',
   'agents',
+  'api_tokens',
   'aggregator_counted',
   'aggregator_windows',
   'approvals',

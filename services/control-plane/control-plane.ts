@@ -1,0 +1,74 @@
+import type { Kafka } from 'kafkajs';
+import type { Kysely } from 'kysely';
+import type { Registry } from 'prom-client';
+import type { TopicName } from '../../lib/contracts/types.generated.ts';
+import type { Database } from '../../lib/db/schema.ts';
+import { portInUse, startOpsServer } from '../../lib/http.ts';
+import { outboxEntries, writeOutbox } from '../../lib/kafka/outbox.ts';
+import { startOutboxRelay } from '../../lib/kafka/outbox-relay.ts';
+import { runtimeMetrics } from '../../lib/kafka/runtime-metrics.ts';
+import type { Serde } from '../../lib/kafka/serde.ts';
+import type { Logger } from '../../lib/logging.ts';
+import type { ApiContext } from './api.ts';
+import { controlPlaneMetrics } from './metrics.ts';
+import { routes } from './routes.ts';
+import { apiRoutes } from './server.ts';
+
+export interface ControlPlaneOptions {
+  db: Kysely<Database>;
+  databaseUrl: string;
+  kafka: Kafka;
+  serde: Serde;
+  physicalName: (name: TopicName | 'control-plane' | 'learning.outbox.positions') => string;
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  maxBodyBytes: number;
+  logger: Logger;
+  metrics: Registry;
+  now?: () => Date;
+}
+
+export interface RunningControlPlane {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** The API server and the outbox relay that publishes the events its writes cause. */
+export async function startControlPlane(options: ControlPlaneOptions): Promise<RunningControlPlane> {
+  const producer = options.physicalName('control-plane');
+  const ctx: ApiContext = {
+    db: options.db,
+    emit: async (trx, events) => writeOutbox(trx, producer, await outboxEntries(options.serde, options.physicalName, events)),
+    now: options.now ?? (() => new Date()),
+    logger: options.logger,
+  };
+  const relay = startOutboxRelay({
+    producer,
+    kafka: options.kafka,
+    db: options.db,
+    databaseUrl: options.databaseUrl,
+    positionsTopic: options.physicalName('learning.outbox.positions'),
+    logger: options.logger,
+    metrics: runtimeMetrics(options.metrics),
+  });
+  try {
+    const server = await startOpsServer({
+      host: options.host,
+      port: options.port,
+      registry: options.metrics,
+      routes: apiRoutes({ routes, ctx, metrics: controlPlaneMetrics(options.metrics), maxBodyBytes: options.maxBodyBytes }),
+      logger: options.logger,
+    }).catch(portInUse('LEARNLOOP_CONTROL_PLANE_PORT', options.host, options.port));
+    return {
+      port: server.port,
+      stop: async () => {
+        await server.close();
+        await relay.stop();
+      },
+    };
+  } catch (err) {
+    await relay.stop();
+    throw err;
+  }
+}

@@ -1,0 +1,115 @@
+import { sql, type Kysely } from 'kysely';
+import type { ExperimentPolicy, ExperimentStatistics } from '../../lib/contracts/types.generated.ts';
+import type { Database, ExperimentMode, ExperimentStatus, RiskTier } from '../../lib/db/schema.ts';
+import { analyse } from '../experiment-judge/analysis.ts';
+import { armsOf, type JudgeState } from '../experiment-judge/model.ts';
+import { approvalOf, latestApprovals, summaryOf } from './approval-read.ts';
+import type { ExperimentView } from './schemas.ts';
+
+/**
+ * Experiments as the API shows them: the row, its proposal, the judge's counts and current statistics (recomputed from
+ * the sufficient statistics the judge keeps, with the judge's own analysis), its latest decision and approval.
+ */
+
+interface ExperimentRow {
+  id: string;
+  agent_id: string;
+  status: ExperimentStatus;
+  mode: ExperimentMode;
+  version: number;
+  traffic_split: { candidateBasisPoints: number; baselineBasisPoints: number; shadowSampleBasisPoints: number };
+  ramp_step_index: number;
+  started_at: Date;
+  updated_at: Date;
+  ended_at: Date | null;
+  decision: { action?: string; reasons?: Array<{ code: string; detail: string | null }> } | null;
+  policy: ExperimentPolicy | null;
+  baseline_run_count: number;
+  candidate_run_count: number;
+  shadow_run_count: number;
+  proposal_id: string;
+  risk_tier: RiskTier;
+  auto_eligible: boolean;
+  change: unknown;
+  baseline_version_id: string;
+  candidate_version_id: string;
+}
+
+/** Runs counted per arm: the judge's counts as they stand, else the row's (updated by the judge on each state change). */
+export function armCountsOf(
+  row: { mode: ExperimentMode; baseline_run_count: number; candidate_run_count: number; shadow_run_count: number },
+  judge: JudgeState | undefined,
+): { baseline: number; candidate: number; shadow: number } {
+  if (!judge) return { baseline: row.baseline_run_count, candidate: row.candidate_run_count, shadow: row.shadow_run_count };
+  const treated = judge.statistics.candidate.failure.n;
+  return { baseline: judge.statistics.baseline.failure.n, candidate: row.mode === 'ab' ? treated : 0, shadow: row.mode === 'shadow' ? treated : 0 };
+}
+
+export async function judgeStates(db: Kysely<Database>, ids: readonly string[]): Promise<Map<string, JudgeState>> {
+  const { rows } = await sql<{ experiment_id: string; state: JudgeState }>`
+    SELECT experiment_id, state FROM judge_experiments WHERE experiment_id = ANY(${ids}::text[])`.execute(db);
+  return new Map(rows.map((r) => [r.experiment_id, r.state]));
+}
+
+export async function listExperimentViews(
+  db: Kysely<Database>,
+  query: { agentId: string; activeOnly: boolean; limit: number },
+  now: Date,
+): Promise<ExperimentView[]> {
+  const active = query.activeOnly ? sql`e.status IN ('running', 'paused', 'awaiting_approval')` : sql`true`;
+  const { rows } = await sql<ExperimentRow>`
+    SELECT e.id, e.agent_id, e.status, e.mode, e.version, e.traffic_split, e.ramp_step_index, e.started_at, e.updated_at, e.ended_at,
+           e.decision, e.policy, e.baseline_run_count, e.candidate_run_count, e.shadow_run_count,
+           p.id AS proposal_id, p.risk_tier, p.auto_eligible, p.change, p.baseline_version_id, p.candidate_version_id
+    FROM experiments e JOIN proposals p ON p.id = e.proposal_id
+    WHERE e.agent_id = ${query.agentId} AND ${active}
+    ORDER BY e.started_at DESC, e.id DESC LIMIT ${query.limit}`.execute(db);
+  if (rows.length === 0) return [];
+  const ids = rows.map((r) => r.id);
+  const judgeOf = await judgeStates(db, ids);
+  const verdicts = await sql<{ subject_id: string; at: Date; decision: { action: string; reasons: Array<{ code: string; detail: string | null }> } | null }>`
+    SELECT DISTINCT ON (subject_id) subject_id, at, payload->'decision' AS decision FROM audit_log
+    WHERE subject_type = 'experiment' AND subject_id = ANY(${ids}::text[]) AND actor = 'experiment-judge'
+    ORDER BY subject_id, id DESC`.execute(db);
+  const verdictOf = new Map(verdicts.rows.map((r) => [r.subject_id, r]));
+  const approvals = await latestApprovals(db, ids);
+
+  return rows.map((row) => {
+    const judge = judgeOf.get(row.id);
+    const arms = armsOf({ mode: row.mode, baselineVersionId: row.baseline_version_id, candidateVersionId: row.candidate_version_id });
+    const policy = row.policy ?? judge?.derived?.policy ?? null;
+    const statistics: ExperimentStatistics | null = judge && policy ? analyse({ mode: row.mode, arms, policy }, judge.statistics).statistics : null;
+    const armCounts = armCountsOf(row, judge);
+    const verdict = verdictOf.get(row.id);
+    const decision = row.decision?.action
+      ? { action: row.decision.action, reasons: row.decision.reasons ?? [], at: row.ended_at?.toISOString() ?? null }
+      : verdict?.decision
+        ? { action: verdict.decision.action, reasons: verdict.decision.reasons.map((r) => ({ code: r.code, detail: r.detail ?? null })), at: verdict.at.toISOString() }
+        : null;
+    const approval = approvals.get(row.id);
+    return {
+      id: row.id,
+      agentId: row.agent_id,
+      status: row.status,
+      mode: row.mode,
+      version: row.version,
+      trafficSplit: row.traffic_split,
+      rampStepIndex: row.ramp_step_index,
+      startedAt: row.started_at.toISOString(),
+      updatedAt: row.updated_at.toISOString(),
+      endedAt: row.ended_at?.toISOString() ?? null,
+      proposal: {
+        id: row.proposal_id,
+        riskTier: row.risk_tier,
+        autoEligible: row.auto_eligible,
+        summary: summaryOf(row.change),
+        baselineVersionId: row.baseline_version_id,
+        candidateVersionId: row.candidate_version_id,
+      },
+      armCounts,
+      statistics,
+      decision,
+      latestApproval: approval ? approvalOf(approval, now) : null,
+    };
+  });
+}

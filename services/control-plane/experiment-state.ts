@@ -1,0 +1,113 @@
+import { sql, type Transaction } from 'kysely';
+import type { ExperimentPolicy, ExperimentState, RampStep, TrafficSplit } from '../../lib/contracts/types.generated.ts';
+import { updateExperiment } from '../../lib/db/repositories/experiments.ts';
+import { activeExperimentStatuses, type Database, type ExperimentMode, type ExperimentStatus, type RiskTier } from '../../lib/db/schema.ts';
+import { effectivePolicy } from '../../lib/policy/effective.ts';
+import { experimentPolicy } from '../../lib/policy/experiment.ts';
+import { armsOf } from '../experiment-judge/model.ts';
+import type { ApiContext } from './api.ts';
+import { armCountsOf, judgeStates } from './experiment-read.ts';
+
+type Trx = Transaction<Database>;
+type ActiveStatus = (typeof activeExperimentStatuses)[number];
+
+/** The agent's active experiment with its proposal, locked: the judge locks the same row per batch, so one waits. */
+interface ActiveRow {
+  id: string;
+  agent_id: string;
+  status: ExperimentStatus;
+  mode: ExperimentMode;
+  version: number;
+  salt: string;
+  traffic_split: TrafficSplit;
+  ramp_schedule: RampStep[];
+  ramp_step_index: number;
+  started_at: Date;
+  policy: ExperimentPolicy | null;
+  baseline_run_count: number;
+  candidate_run_count: number;
+  shadow_run_count: number;
+  proposal_id: string;
+  session_id: string;
+  risk_tier: RiskTier;
+  auto_eligible: boolean;
+  baseline_version_id: string;
+  candidate_version_id: string;
+  pending_approval: boolean;
+}
+
+async function lockActive(trx: Trx, agentId: string): Promise<ActiveRow | undefined> {
+  const { rows } = await sql<ActiveRow>`
+    SELECT e.id, e.agent_id, e.status, e.mode, e.version, e.salt, e.traffic_split, e.ramp_schedule, e.ramp_step_index, e.started_at,
+           e.policy, e.baseline_run_count, e.candidate_run_count, e.shadow_run_count, p.id AS proposal_id, p.session_id, p.risk_tier,
+           p.auto_eligible, p.baseline_version_id, p.candidate_version_id,
+           EXISTS (SELECT 1 FROM approvals a WHERE a.experiment_id = e.id AND a.decision IS NULL) AS pending_approval
+    FROM experiments e JOIN proposals p ON p.id = e.proposal_id
+    WHERE e.agent_id = ${agentId} AND e.status IN ('running', 'paused', 'awaiting_approval')
+    FOR UPDATE OF e`.execute(trx);
+  return rows[0];
+}
+
+export interface StatusChange {
+  id: string;
+  status: ExperimentStatus;
+  version: number;
+}
+
+/**
+ * Moves the agent's active experiment to the status `next` gives (null: leave it), under the version check, and emits
+ * its full state (learning.experiment.state.v1, the new version) in the same transaction: the routers apply it as
+ * soon as the outbox publishes it. Returns the experiment as it is afterwards (unchanged ones too), or null if none.
+ */
+export async function changeActiveExperiment(
+  trx: Trx,
+  ctx: ApiContext,
+  agentId: string,
+  next: (e: { status: ExperimentStatus; pendingApproval: boolean }) => ActiveStatus | null,
+  reason: string,
+): Promise<(StatusChange & { changed: boolean }) | null> {
+  const row = await lockActive(trx, agentId);
+  if (!row) return null;
+  const status = next({ status: row.status, pendingApproval: row.pending_approval });
+  if (status === null || status === row.status) return { id: row.id, status: row.status, version: row.version, changed: false };
+  const updated = await updateExperiment(trx, row.id, row.version, { status });
+  // The row is locked by this transaction: only a writer that skipped the lock could have moved the version.
+  if (!updated.ok) throw new Error(`experiment ${row.id}: update at version ${row.version} failed (${updated.reason})`);
+  const experiment = updated.experiment;
+  const judge = (await judgeStates(trx, [row.id])).get(row.id);
+  const policy = row.policy ?? judge?.derived?.policy ?? (await fallbackPolicy(trx, row));
+  const now = ctx.now();
+  const state: ExperimentState = {
+    eventId: `${row.id}:state:${experiment.version}`,
+    experimentId: row.id,
+    agentId,
+    version: experiment.version,
+    changedAt: now,
+    status,
+    mode: row.mode,
+    arms: armsOf({ mode: row.mode, baselineVersionId: row.baseline_version_id, candidateVersionId: row.candidate_version_id }),
+    salt: row.salt,
+    trafficSplit: row.traffic_split,
+    rampSchedule: row.ramp_schedule,
+    rampStepIndex: row.ramp_step_index,
+    proposalId: row.proposal_id,
+    sessionId: row.session_id,
+    riskTier: row.risk_tier,
+    autoEligible: row.auto_eligible,
+    policy,
+    startedAt: row.started_at,
+    deadlineAt: new Date(row.started_at.getTime() + policy.maxDurationMs),
+    runCounts: armCountsOf(row, judge),
+    changedBy: 'control-plane',
+    reason,
+  };
+  await ctx.emit(trx, [{ topic: 'learning.experiment.state.v1', key: agentId, value: state }]);
+  return { id: row.id, status, version: experiment.version, changed: true };
+}
+
+/** For a row stored without its policy (older proposers): what the judge derives, the agent's policy in force. */
+async function fallbackPolicy(trx: Trx, row: ActiveRow): Promise<ExperimentPolicy> {
+  const effective = await effectivePolicy(trx, row.agent_id);
+  if (!effective.ok) throw new Error(`experiment ${row.id} has no policy and agent ${row.agent_id}'s does not resolve: ${effective.errors.join('; ')}`);
+  return experimentPolicy(effective.policy, effective.version, row.risk_tier);
+}

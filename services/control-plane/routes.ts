@@ -1,0 +1,10 @@
+import type { Route } from './api.ts';
+import { agentRoutes } from './agents.ts';
+import { approvalRoutes } from './approvals.ts';
+import { auditRoutes } from './audit.ts';
+import { learningRoutes } from './learning.ts';
+import { policyRoutes } from './policy.ts';
+import { tokenRoutes } from './tokens.ts';
+
+/** Every route of the API, in the order the OpenAPI document lists them. */
+export const routes: readonly Route[] = [...agentRoutes, ...policyRoutes, ...learningRoutes, ...approvalRoutes, ...auditRoutes, ...tokenRoutes];

@@ -1,0 +1,52 @@
+import { createToken, listTokens, revokeToken } from '../../lib/db/repositories/tokens.ts';
+import type { ApiToken } from '../../lib/db/schema.ts';
+import { notFound, route } from './api.ts';
+import { createdTokenView, createTokenBody, tokenView, type TokenView } from './schemas.ts';
+import { auditAction } from './writes.ts';
+
+export function tokenOf(row: ApiToken): TokenView {
+  return { id: row.id, name: row.name, role: row.role, createdBy: row.created_by, createdAt: row.created_at.toISOString(), revokedAt: row.revoked_at?.toISOString() ?? null };
+}
+
+export const tokenRoutes = [
+  route({
+    method: 'GET',
+    path: '/api/tokens',
+    permission: 'tokens.manage',
+    summary: 'API tokens (never their secrets)',
+    responses: { 200: { description: 'the tokens', schema: tokenView.array() } },
+    async handle({ ctx }) {
+      return { status: 200, body: (await listTokens(ctx.db)).map(tokenOf) };
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/api/tokens',
+    permission: 'tokens.manage',
+    summary: 'create a token; its secret is in this answer and nowhere else',
+    body: createTokenBody,
+    responses: { 201: { description: 'the token, with its secret', schema: createdTokenView } },
+    async handle({ body, actor, ctx }) {
+      return ctx.db.transaction().execute(async (trx) => {
+        const { token, row } = await createToken(trx, { name: body.name, role: body.role, created_by: actor.name });
+        await auditAction(trx, actor, { action: 'token.created', agentId: null, subjectType: 'token', subjectId: row.id, payload: { name: row.name, role: row.role } });
+        return { status: 201, body: { ...tokenOf(row), token } };
+      });
+    },
+  }),
+  route({
+    method: 'DELETE',
+    path: '/api/tokens/{tokenId}',
+    permission: 'tokens.manage',
+    summary: 'revoke a token (at once: the next request with it gets 401)',
+    responses: { 200: { description: 'the revoked token', schema: tokenView } },
+    async handle({ params, actor, ctx }) {
+      return ctx.db.transaction().execute(async (trx) => {
+        const revoked = await revokeToken(trx, params['tokenId']!);
+        if (!revoked) throw notFound('tokenId', 'token', params['tokenId']!);
+        await auditAction(trx, actor, { action: 'token.revoked', agentId: null, subjectType: 'token', subjectId: revoked.id, payload: { name: revoked.name, role: revoked.role } });
+        return { status: 200, body: tokenOf(revoked) };
+      });
+    },
+  }),
+];
