@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import type { ApprovalView, ExperimentView, PauseView, PolicyView, StatusView } from '../../services/control-plane/schemas.ts';
+import type { ApprovalView, ExperimentView, PauseView, PolicyView, SessionView, StatusView } from '../../services/control-plane/schemas.ts';
 import { ApiCallError, apiClient, type ApiClient } from './api-client.ts';
 
 export const controlHelp = `learnloop <verb>: act through the control plane's API (LEARNLOOP_API_URL, default http://127.0.0.1:7080,
@@ -12,6 +12,7 @@ with LEARNLOOP_API_TOKEN; make one with \`learnloop tokens create\`)
                                                      the fields to override, e.g. {"trigger": {"minRuns": 100}})
   pause <agentId> --reason R                         stop new sessions; a running experiment serves the baseline only
   resume <agentId> [--reason R]                      undo pause (and resume an experiment the judge paused)
+  sessions start <agentId> --reason R                start a learning session by hand (you may not approve its change)
   status <agentId>                                   continuous mode, next scheduled run, thresholds, session, experiment
   experiments <agentId> [--active] [--limit N]       active and recent experiments with split, counts and decision
   approvals list [--status pending|decided|all] [--agent ID] [--limit N]
@@ -110,6 +111,13 @@ async function dispatch(client: ApiClient, verb: string, args: readonly string[]
       const [agentId] = positionals(args, ['agentId']);
       return client.call<PauseView>('POST', `api/agents/${enc(agentId!)}/learning/resume`, reason === undefined ? {} : { reason });
     }
+    case 'sessions': {
+      const [sub, ...rest] = args;
+      if (sub !== 'start') throw new UsageError('sessions start <agentId> --reason R');
+      const [agentId] = positionals(rest, ['agentId']);
+      if (!reason) throw new UsageError('sessions start needs --reason: it is recorded with the session');
+      return client.call<SessionView>('POST', `api/agents/${enc(agentId!)}/learning/sessions`, { reason });
+    }
     case 'status': {
       const [agentId] = positionals(args, ['agentId']);
       return client.call<StatusView>('GET', `api/agents/${enc(agentId!)}/learning/status`);
@@ -146,6 +154,11 @@ function print(verb: string, args: readonly string[], result: unknown): void {
       return printPause(result as PauseView, 'paused');
     case 'resume':
       return printPause(result as PauseView, 'resumed');
+    case 'sessions': {
+      const s = result as SessionView;
+      out(`session ${s.id} started by ${s.startedBy} (${s.status}): the proposer takes it from here`);
+      return;
+    }
     case 'status': {
       const s = result as StatusView;
       out(`${s.agentId}: continuous mode ${s.continuousMode}${s.paused ? ` (by ${s.paused.by} at ${s.paused.at}: ${s.paused.reason ?? 'no reason'})` : ''}; live version ${s.liveVersionId ?? 'none'}; policy v${s.policyVersion}`);
@@ -177,7 +190,7 @@ function print(verb: string, args: readonly string[], result: unknown): void {
   }
 }
 
-export const controlVerbs = ['policy', 'pause', 'resume', 'status', 'experiments', 'approvals', 'approve', 'reject'] as const;
+export const controlVerbs = ['policy', 'pause', 'resume', 'sessions', 'status', 'experiments', 'approvals', 'approve', 'reject'] as const;
 
 /** One of the API verbs; returns the exit code. */
 export async function controlCommand(verb: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {

@@ -31,6 +31,7 @@ Usage:
 Through the control plane's API (LEARNLOOP_API_URL, LEARNLOOP_API_TOKEN; learnloop pause --help):
   learnloop policy get|set <agentId>    the agent's learning policy, versioned
   learnloop pause|resume <agentId>      stop or restart continuous learning (pause sends experiment traffic to baseline)
+  learnloop sessions start <agentId>    start a learning session by hand
   learnloop status <agentId>            continuous mode, next scheduled run, thresholds, session, experiment
   learnloop experiments <agentId>       active and recent experiments
   learnloop approvals list              approval requests (pending by default)

@@ -58,7 +58,7 @@ export const learningRoutes = [
   route({
     method: 'POST',
     path: '/api/agents/{agentId}/learning/pause',
-    permission: 'learning.pause',
+    permission: 'learning.control',
     summary: 'pause continuous learning: no new session opens, and a running experiment serves the baseline only',
     body: pauseBody,
     responses: { 200: { description: 'paused (changed: false when it already was)', schema: pauseView } },
@@ -67,7 +67,7 @@ export const learningRoutes = [
   route({
     method: 'POST',
     path: '/api/agents/{agentId}/learning/resume',
-    permission: 'learning.pause',
+    permission: 'learning.control',
     summary: 'resume continuous learning, and a paused experiment (awaiting approval again if its request is still open)',
     body: resumeBody,
     responses: { 200: { description: 'resumed (changed: false when nothing was paused)', schema: pauseView } },

@@ -4,7 +4,8 @@ import { approvalRoutes } from './approvals.ts';
 import { auditRoutes } from './audit.ts';
 import { learningRoutes } from './learning.ts';
 import { policyRoutes } from './policy.ts';
+import { sessionRoutes } from './sessions.ts';
 import { tokenRoutes } from './tokens.ts';
 
 /** Every route of the API, in the order the OpenAPI document lists them. */
-export const routes: readonly Route[] = [...agentRoutes, ...policyRoutes, ...learningRoutes, ...approvalRoutes, ...auditRoutes, ...tokenRoutes];
+export const routes: readonly Route[] = [...agentRoutes, ...policyRoutes, ...learningRoutes, ...sessionRoutes, ...approvalRoutes, ...auditRoutes, ...tokenRoutes];

@@ -32,6 +32,7 @@ export const setPolicyBody = z.strictObject({
 });
 export const pauseBody = z.strictObject({ reason });
 export const resumeBody = z.strictObject({ reason: reason.optional() });
+export const startSessionBody = z.strictObject({ reason });
 export const experimentsQuery = z.strictObject({ status: z.enum(['active', 'all']).default('all'), limit: limit(100, 20) });
 export const approvalsQuery = z.strictObject({
   status: z.enum(['pending', 'decided', 'all']).default('pending'),

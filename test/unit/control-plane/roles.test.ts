@@ -8,7 +8,7 @@ const expected: Record<string, readonly string[]> = {
   read: ['viewer', 'operator', 'approver', 'admin'],
   'agents.write': ['operator', 'admin'],
   'policy.write': ['operator', 'admin'],
-  'learning.pause': ['operator', 'admin'],
+  'learning.control': ['operator', 'admin'],
   'approvals.decide': ['approver', 'admin'],
   'tokens.manage': ['admin'],
 };

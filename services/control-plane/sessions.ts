@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { SessionTriggered } from '../../lib/contracts/types.generated.ts';
+import { getActiveExperiment } from '../../lib/db/repositories/experiments.ts';
+import { getCurrentPolicy } from '../../lib/db/repositories/policies.ts';
+import { openSession } from '../../lib/db/repositories/sessions.ts';
+import { emptyWindow, summarise, topFailureCategories, type AgentWindow } from '../signal-aggregator/window.ts';
+import { conflict, route } from './api.ts';
+import { policyOf } from './policy.ts';
+import { sessionView, startSessionBody } from './schemas.ts';
+import { auditAction, lockAgent } from './writes.ts';
+
+/**
+ * A learning session started by a person: the same event the aggregator publishes (learning.session.triggered.v1, with
+ * the agent's current window as the aggregator last stored it), trigger `manual`, requestedBy the caller. The proposer
+ * takes it from there. Single flight holds as for the aggregator: not while a session is open or an experiment active.
+ */
+export const sessionRoutes = [
+  route({
+    method: 'POST',
+    path: '/api/agents/{agentId}/learning/sessions',
+    permission: 'learning.control',
+    summary: 'start a learning session by hand (whoever starts it may not approve its change)',
+    body: startSessionBody,
+    responses: { 201: { description: 'the session, opened and announced', schema: sessionView } },
+    async handle({ params, body, actor, ctx }) {
+      return ctx.db.transaction().execute(async (trx) => {
+        const agent = await lockAgent(trx, params['agentId']!);
+        const { effective } = policyOf(agent.id, await getCurrentPolicy(trx, agent.id));
+        if (effective.paused) throw conflict(`agentId: ${agent.id} is paused; resume it to start a session`, 'agentId');
+        const active = await getActiveExperiment(trx, agent.id);
+        if (active) throw conflict(`agentId: ${agent.id} has experiment ${active.id} (${active.status})`, 'agentId');
+        // A snapshot, not locked: the aggregator owns the window; the session only reports what it showed.
+        const { rows } = await sql<{ state: AgentWindow }>`SELECT state FROM aggregator_windows WHERE agent_id = ${agent.id}`.execute(trx);
+        const window = rows[0]?.state ?? emptyWindow();
+        const figures = summarise(window, effective.window);
+        const categories = topFailureCategories(window);
+        const now = ctx.now();
+        const opened = await openSession(trx, {
+          id: randomUUID(),
+          agent_id: agent.id,
+          trigger: 'manual',
+          started_by: actor.name,
+          reason: body.reason,
+          signals: { window: figures, thresholdsCrossed: [], topFailureCategories: categories },
+          created_at: now,
+        });
+        if (!opened.ok) throw conflict(`agentId: ${agent.id} has session ${opened.reason === 'session_open' ? opened.openSessionId : opened.sessionId} open`, 'agentId');
+        const { session } = opened;
+        const event: SessionTriggered = {
+          eventId: `session-triggered-${session.id}`,
+          sessionId: session.id,
+          agentId: agent.id,
+          agentVersionId: agent.live_version_id ?? window.agentVersionId ?? 'unknown',
+          trigger: 'manual',
+          triggeredAt: now,
+          requestedBy: actor.name,
+          window: figures,
+          thresholdsCrossed: [],
+          topFailureCategories: categories,
+        };
+        await ctx.emit(trx, [{ topic: 'learning.session.triggered.v1', key: agent.id, value: event }]);
+        await auditAction(trx, actor, { action: 'session.started', agentId: agent.id, subjectType: 'session', subjectId: session.id, payload: { reason: body.reason } });
+        return {
+          status: 201,
+          body: { id: session.id, status: session.status, trigger: session.trigger, startedBy: session.started_by, reason: session.reason, createdAt: session.created_at.toISOString() },
+        };
+      });
+    },
+  }),
+];
