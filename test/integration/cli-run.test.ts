@@ -8,13 +8,14 @@ import { useFreshDatabase } from '../setup/database.ts';
 const { source: _source, ...shared } = testConnection();
 const database = useFreshDatabase({ migrate: false });
 /** The shared cluster, but this file's own database and topics. */
-// Port 0 for the router's servers: the fixed defaults would collide with other test files running at the same time.
+// Port 0 for the router's and the control plane's servers: the fixed defaults would collide with other test files running at the same time.
 const connection = () => ({
   ...shared,
   DATABASE_URL: database().url,
   LEARNLOOP_TOPIC_PREFIX: topicPrefix('cli'),
   LEARNLOOP_ROUTER_HTTP_PORT: '0',
   LEARNLOOP_ROUTER_GRPC_PORT: '0',
+  LEARNLOOP_CONTROL_PLANE_PORT: '0',
 });
 
 async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
@@ -41,6 +42,7 @@ describe('learnloop start with KAFKA_BROKERS set', () => {
         return res.status === 200 ? res : undefined;
       }, 45_000);
       expect(await ready.json()).toMatchObject({ status: 'ready', checks: { started: true, 'signal-aggregator:partitions-assigned': true } });
+      expect(stdout).toMatch(/"msg":"control plane API listening"/);
       expect(stderr).toMatch(/start: database: applied 0001_core/);
       expect(stderr).toMatch(/start: topics: \d+ in the catalog/);
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
