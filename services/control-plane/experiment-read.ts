@@ -66,13 +66,15 @@ export async function listExperimentViews(
     ORDER BY e.started_at DESC, e.id DESC LIMIT ${query.limit}`.execute(db);
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
-  const judgeOf = await judgeStates(db, ids);
-  const verdicts = await sql<{ subject_id: string; at: Date; decision: { action: string; reasons: Array<{ code: string; detail: string | null }> } | null }>`
-    SELECT DISTINCT ON (subject_id) subject_id, at, payload->'decision' AS decision FROM audit_log
-    WHERE subject_type = 'experiment' AND subject_id = ANY(${ids}::text[]) AND actor = 'experiment-judge'
-    ORDER BY subject_id, id DESC`.execute(db);
+  const [judgeOf, verdicts, approvals] = await Promise.all([
+    judgeStates(db, ids),
+    sql<{ subject_id: string; at: Date; decision: { action: string; reasons: Array<{ code: string; detail: string | null }> } | null }>`
+      SELECT DISTINCT ON (subject_id) subject_id, at, payload->'decision' AS decision FROM audit_log
+      WHERE subject_type = 'experiment' AND subject_id = ANY(${ids}::text[]) AND actor = 'experiment-judge'
+      ORDER BY subject_id, id DESC`.execute(db),
+    latestApprovals(db, ids),
+  ]);
   const verdictOf = new Map(verdicts.rows.map((r) => [r.subject_id, r]));
-  const approvals = await latestApprovals(db, ids);
 
   return rows.map((row) => {
     const judge = judgeOf.get(row.id);

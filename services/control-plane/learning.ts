@@ -94,10 +94,10 @@ export const learningRoutes = [
     responses: { 200: { description: 'the status', schema: statusView } },
     async handle({ params, ctx }) {
       const agentId = params['agentId']!;
-      const agent = await getAgent(ctx.db, agentId);
+      const [agent, stored] = await Promise.all([getAgent(ctx.db, agentId), getCurrentPolicy(ctx.db, agentId)]);
       if (!agent) throw notFound('agentId', 'agent', agentId);
       const now = ctx.now();
-      const policy = policyOf(agentId, await getCurrentPolicy(ctx.db, agentId));
+      const policy = policyOf(agentId, stored);
       const { effective } = policy;
       const [session, running, pauses] = await Promise.all([
         getOpenSession(ctx.db, agentId),
