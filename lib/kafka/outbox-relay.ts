@@ -45,10 +45,20 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let stopped = false;
   let upto = 0;
   let wake: (() => void) | undefined;
-  const nudge = () => wake?.();
+  // A notification that arrives while a batch is being published must not be lost: it is remembered, and the next
+  // wait returns at once (else the rows it announced would wait a whole poll interval).
+  let nudged = false;
+  const nudge = () => {
+    nudged = true;
+    wake?.();
+  };
 
   const waitForWork = () =>
     new Promise<void>((resolve) => {
+      if (nudged) {
+        resolve();
+        return;
+      }
       const timer = setTimeout(resolve, pollMs);
       wake = () => {
         clearTimeout(timer);
@@ -193,6 +203,9 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       await recordPosition(upto);
       log.info('outbox relay leading', { position: upto });
       while (!stopped) {
+        // Cleared before reading: whatever is notified from here on is either read by this batch or waited for.
+        nudged = false;
+        wake = undefined;
         const published = await publishBatch(kafkaProducer);
         await updateBacklog();
         if (published < batchSize && !stopped) await waitForWork();
