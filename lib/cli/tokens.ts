@@ -64,16 +64,17 @@ export async function tokensCommand(args: readonly string[], env: NodeJS.Process
       return 0;
     }
     const id = positionals[0]!;
-    const revoked = await db.transaction().execute(async (trx) => {
-      const row = await revokeToken(trx, id);
-      if (row) await appendAudit(trx, { actor: 'cli', action: 'token.revoked', subject_type: 'token', subject_id: row.id, payload: { name: row.name, role: row.role } });
-      return row;
+    const result = await db.transaction().execute(async (trx) => {
+      const found = await revokeToken(trx, id);
+      if (found?.revoked) await appendAudit(trx, { actor: 'cli', action: 'token.revoked', subject_type: 'token', subject_id: found.token.id, payload: { name: found.token.name, role: found.token.role } });
+      return found;
     });
-    if (!revoked) {
+    if (!result) {
       process.stderr.write(`learnloop tokens: no token ${JSON.stringify(id)}\n`);
       return 1;
     }
-    process.stdout.write(`revoked ${revoked.id} (${revoked.name}, ${revoked.role})\n`);
+    const { token } = result;
+    process.stdout.write(`${result.revoked ? 'revoked' : 'already revoked'} ${token.id} (${token.name}, ${token.role})\n`);
     return 0;
   } finally {
     await db.destroy();

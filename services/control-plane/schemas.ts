@@ -22,7 +22,7 @@ export const registerVersionBody = z.strictObject({
   reason: reason.optional(),
 });
 export const setLiveBody = z.strictObject({ versionId: id, reason: reason.optional() });
-export const policyQuery = z.strictObject({ version: z.coerce.number().int().positive().optional() });
+export const policyQuery = z.strictObject({ version: z.coerce.number().int().positive().max(2_147_483_647).optional() });
 export const setPolicyBody = z.strictObject({
   /** The agent's overrides of the central policy: the whole set (what is left out falls back to the default). */
   policy: z.record(z.string(), z.unknown()),
@@ -45,7 +45,7 @@ export const auditQuery = z.strictObject({
   subjectType: id.optional(),
   subjectId: id.optional(),
   /** Paging: the `nextBeforeId` of the previous page. */
-  beforeId: z.coerce.number().int().positive().optional(),
+  beforeId: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
   limit: limit(1000, 100),
 });
 export const createTokenBody = z.strictObject({ name: z.string().trim().min(1).max(200), role: z.enum(tokenRoles) });

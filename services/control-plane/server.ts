@@ -21,6 +21,31 @@ const bodyText = (req: IncomingMessage, limit: number) =>
     readBody(req, limit, (body) => (body.ok ? resolve(body.text) : reject(new ApiError(400, body.error, { field: 'body' })))),
   );
 
+/**
+ * What JSON allows and the API must refuse, as the first offending field: U+0000 in any string (Postgres text and
+ * jsonb cannot hold it) and a `__proto__` key (an object built from it would silently lose it).
+ */
+export function unstorable(value: unknown, path: string): { field: string; message: string } | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? { field: path, message: 'must not contain the character U+0000' } : null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = unstorable(value[i], `${path}.${i}`);
+      if (found) return found;
+    }
+    return null;
+  }
+  if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      const field = path === '' ? key : `${path}.${key}`;
+      if (key === '__proto__') return { field, message: 'is not a known field' };
+      if (key.includes('\u0000')) return { field: path || 'body', message: 'a key must not contain the character U+0000' };
+      const found = unstorable(item, field);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
 function errorBody(err: ApiError): object {
   return { error: err.message, ...(err.field === undefined ? {} : { field: err.field }), ...(err.problems ? { problems: err.problems } : {}) };
 }
@@ -37,7 +62,9 @@ async function authenticate(req: IncomingMessage, ctx: ApiContext): Promise<Acto
 function parseQuery(route: Route, url: URL): unknown {
   const raw: Record<string, string> = {};
   for (const [key, value] of url.searchParams) {
-    if (key in raw) throw invalid([{ field: key, message: 'is given more than once' }]);
+    if (Object.hasOwn(raw, key)) throw invalid([{ field: key, message: 'is given more than once' }]);
+    const problem = unstorable(value, key);
+    if (problem) throw invalid([problem]);
     raw[key] = value;
   }
   if (!route.query) {
@@ -64,6 +91,8 @@ async function parseBody(route: Route, req: IncomingMessage, limit: number): Pro
     throw new ApiError(400, `body: is not valid JSON (${err instanceof Error ? err.message : String(err)})`, { field: 'body' });
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new ApiError(400, 'body: must be a JSON object', { field: 'body' });
+  const problem = unstorable(json, '');
+  if (problem) throw invalid([problem]);
   const parsed = route.body.safeParse(json);
   if (!parsed.success) throw invalid(fieldIssues(parsed.error, 'body'));
   return parsed.data;
@@ -96,6 +125,10 @@ export function apiRoutes(options: ApiServerOptions): RouteHandler {
       const { route, match } = chosen;
       template = route.path;
       if (!match.ok) throw new ApiError(400, `${'param' in match ? match.param : 'path'}: must be one non-empty, percent-encoded path segment`, { field: 'param' in match ? match.param : 'path' });
+      for (const [param, value] of Object.entries(match.params)) {
+        const problem = unstorable(value, param);
+        if (problem) throw invalid([problem]);
+      }
       const actor = await authenticate(req, ctx);
       if (!allows(actor.role, route.permission)) {
         throw new ApiError(403, `role ${actor.role} may not ${method} ${route.path} (allowed: ${rolesAllowed(route.permission).join(', ')})`);

@@ -38,14 +38,15 @@ export const tokenRoutes = [
     method: 'DELETE',
     path: '/api/tokens/{tokenId}',
     permission: 'tokens.manage',
-    summary: 'revoke a token (at once: the next request with it gets 401)',
+    summary: 'revoke a token (at once: the next request with it gets 401); revoking it again changes nothing',
     responses: { 200: { description: 'the revoked token', schema: tokenView } },
     async handle({ params, actor, ctx }) {
       return ctx.db.transaction().execute(async (trx) => {
-        const revoked = await revokeToken(trx, params['tokenId']!);
-        if (!revoked) throw notFound('tokenId', 'token', params['tokenId']!);
-        await auditAction(trx, actor, { action: 'token.revoked', agentId: null, subjectType: 'token', subjectId: revoked.id, payload: { name: revoked.name, role: revoked.role } });
-        return { status: 200, body: tokenOf(revoked) };
+        const result = await revokeToken(trx, params['tokenId']!);
+        if (!result) throw notFound('tokenId', 'token', params['tokenId']!);
+        const { token } = result;
+        if (result.revoked) await auditAction(trx, actor, { action: 'token.revoked', agentId: null, subjectType: 'token', subjectId: token.id, payload: { name: token.name, role: token.role } });
+        return { status: 200, body: tokenOf(token) };
       });
     },
   }),

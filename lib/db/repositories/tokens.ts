@@ -22,8 +22,10 @@ export async function listTokens(db: Db): Promise<ApiToken[]> {
   return db.selectFrom('api_tokens').selectAll().orderBy('created_at').orderBy('id').execute();
 }
 
-/** Revokes a token; revoking it again changes nothing. Undefined when there is no such token. */
-export async function revokeToken(db: Db, id: string): Promise<ApiToken | undefined> {
+/** Revokes a token: `revoked` says whether this call did (false: it was revoked before). Undefined when there is no such token. */
+export async function revokeToken(db: Db, id: string): Promise<{ token: ApiToken; revoked: boolean } | undefined> {
   const revoked = await db.updateTable('api_tokens').set({ revoked_at: new Date() }).where('id', '=', id).where('revoked_at', 'is', null).returningAll().executeTakeFirst();
-  return revoked ?? db.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+  if (revoked) return { token: revoked, revoked: true };
+  const existing = await db.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+  return existing ? { token: existing, revoked: false } : undefined;
 }
