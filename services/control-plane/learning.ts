@@ -8,6 +8,7 @@ import { notFound, route, type Actor, type ApiContext, type Reply } from './api.
 import { listExperimentViews } from './experiment-read.ts';
 import { changeActiveExperiment } from './experiment-state.ts';
 import { policyOf, writePolicy } from './policy.ts';
+import { sessionOf } from './sessions.ts';
 import { experimentsQuery, experimentView, pauseBody, pauseView, resumeBody, statusView, type StatusView } from './schemas.ts';
 import { auditAction, lockAgent } from './writes.ts';
 
@@ -53,6 +54,11 @@ async function setPaused(ctx: ApiContext, actor: Actor, agentId: string, pause: 
     return { status: 200, body: { agentId: agent.id, paused: pause, changed, policyVersion: written.version, experiment: experimentView } };
   });
 }
+
+const reasonOf = (payload: unknown): string | null => {
+  const reason = (payload as { reason?: unknown } | null | undefined)?.reason;
+  return typeof reason === 'string' ? reason : null;
+};
 
 export const learningRoutes = [
   route({
@@ -109,17 +115,13 @@ export const learningRoutes = [
         agentId,
         liveVersionId: agent.live_version_id,
         continuousMode: effective.paused ? 'paused' : 'on',
-        paused: effective.paused
-          ? { by: pause?.actor ?? 'unknown', reason: ((pause?.payload as { reason?: string } | undefined)?.reason as string | undefined) ?? null, at: (pause?.at ?? now).toISOString() }
-          : null,
+        paused: effective.paused ? { by: pause?.actor ?? policy.createdBy ?? 'unknown', reason: reasonOf(pause?.payload), at: pause?.at.toISOString() ?? policy.createdAt ?? now.toISOString() } : null,
         policyVersion: policy.version,
         schedule: effective.schedule,
         nextScheduledRunAt: effective.paused ? null : (nextSlot(effective.schedule, now)?.toISOString() ?? null),
         thresholds: effective.trigger,
         autoPromoteLowRisk: effective.promotion.autoPromoteLowRisk,
-        openSession: session
-          ? { id: session.id, status: session.status, trigger: session.trigger, startedBy: session.started_by, reason: session.reason, createdAt: session.created_at.toISOString() }
-          : null,
+        openSession: session ? sessionOf(session) : null,
         runningExperiment: running[0] ?? null,
       };
       return { status: 200, body: status };

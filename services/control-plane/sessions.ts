@@ -4,11 +4,16 @@ import type { SessionTriggered } from '../../lib/contracts/types.generated.ts';
 import { getActiveExperiment } from '../../lib/db/repositories/experiments.ts';
 import { getCurrentPolicy } from '../../lib/db/repositories/policies.ts';
 import { openSession } from '../../lib/db/repositories/sessions.ts';
+import type { Session } from '../../lib/db/schema.ts';
 import { emptyWindow, summarise, topFailureCategories, type AgentWindow } from '../signal-aggregator/window.ts';
 import { conflict, route } from './api.ts';
 import { policyOf } from './policy.ts';
-import { sessionView, startSessionBody } from './schemas.ts';
+import { sessionView, startSessionBody, type SessionView } from './schemas.ts';
 import { auditAction, lockAgent } from './writes.ts';
+
+export function sessionOf(session: Session): SessionView {
+  return { id: session.id, status: session.status, trigger: session.trigger, startedBy: session.started_by, reason: session.reason, createdAt: session.created_at.toISOString() };
+}
 
 /**
  * A learning session started by a person: the same event the aggregator publishes (learning.session.triggered.v1, with
@@ -61,10 +66,7 @@ export const sessionRoutes = [
         };
         await ctx.emit(trx, [{ topic: 'learning.session.triggered.v1', key: agent.id, value: event }]);
         await auditAction(trx, actor, { action: 'session.started', agentId: agent.id, subjectType: 'session', subjectId: session.id, payload: { reason: body.reason } });
-        return {
-          status: 201,
-          body: { id: session.id, status: session.status, trigger: session.trigger, startedBy: session.started_by, reason: session.reason, createdAt: session.created_at.toISOString() },
-        };
+        return { status: 201, body: sessionOf(session) };
       });
     },
   }),
