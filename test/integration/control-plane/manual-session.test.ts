@@ -56,7 +56,7 @@ describe('a session started by hand', () => {
     const started = await cp.call(as(dana.operator), 'POST', `/api/agents/${agentId}/learning/sessions`, { reason: 'customers complain about tone' });
     expect(started.status, JSON.stringify(started.body)).toBe(201);
     expect(started.body).toMatchObject({ trigger: 'manual', startedBy: 'dana', reason: 'customers complain about tone' });
-    const event = await triggers.find((e) => e.sessionId === started.body.id, 15_000);
+    const event = await triggers.find((e) => e.sessionId === started.body.id, 60_000);
     expect(event).toMatchObject({ agentId, trigger: 'manual', requestedBy: 'dana', agentVersionId: version.body.id, thresholdsCrossed: [] });
 
     // Single flight: a second session waits for this one.
@@ -65,7 +65,7 @@ describe('a session started by hand', () => {
 
     // The proposer turns it into a high-risk proposal and a shadow experiment.
     const experiment = await eventually('the proposer to start an experiment', () =>
-      database.db.selectFrom('experiments').selectAll().where('agent_id', '=', agentId).executeTakeFirst(), 30_000);
+      database.db.selectFrom('experiments').selectAll().where('agent_id', '=', agentId).executeTakeFirst(), 60_000);
     expect(experiment).toMatchObject({ mode: 'shadow', status: 'running' });
     const proposal = await database.db.selectFrom('proposals').selectAll().where('id', '=', experiment.proposal_id).executeTakeFirstOrThrow();
     expect(proposal).toMatchObject({ session_id: started.body.id, risk_tier: 'high' });
@@ -85,7 +85,7 @@ describe('a session started by hand', () => {
     const decided = await cp.call('approver', 'POST', `/api/approvals/${encodeURIComponent(approval.id)}/decision`, { decision: 'approved', reason: 'second pair of eyes' });
     expect(decided.status).toBe(200);
     expect(decided.body.approval).toMatchObject({ status: 'approved', approver: 'approver-person' });
-  }, 120_000);
+  }, 180_000);
 
   it('is refused while the agent is paused, and for an unknown agent', async () => {
     const other = 'agent-paused';
