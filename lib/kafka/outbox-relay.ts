@@ -29,6 +29,11 @@ export interface OutboxRelay {
   stop(): Promise<void>;
   /** The highest outbox id known to be published. */
   position(): number;
+  /**
+   * True once this relay has found where to publish from and leads, or has found another replica leading: from then on
+   * what is committed to the outbox is published at once (before, the first writes wait for the start-up).
+   */
+  started(): boolean;
 }
 
 /**
@@ -43,6 +48,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const batchSize = options.batchSize ?? 500;
   const pollMs = options.pollMs ?? 1000;
   let stopped = false;
+  let started = false;
   let upto = 0;
   let wake: (() => void) | undefined;
   // A notification that arrives while a batch is being published must not be lost: it is remembered, and the next
@@ -187,6 +193,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
           `relay:${name}`,
         ]);
         if (rows[0]?.locked) break;
+        started = true;
         await sleep(pollMs);
       }
       session.on('notification', (message) => {
@@ -202,6 +209,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       upto = Math.max(await positionInPostgres(), await positionInKafka());
       await recordPosition(upto);
       log.info('outbox relay leading', { position: upto });
+      started = true;
       while (!stopped) {
         // Cleared before reading: whatever is notified from here on is either read by this batch or waited for.
         nudged = false;
@@ -233,6 +241,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
   return {
     position: () => upto,
+    started: () => started,
     stop: async () => {
       stopped = true;
       nudge();

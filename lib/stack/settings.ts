@@ -16,7 +16,7 @@ export const stackSchema = z.object({
   LEARNLOOP_REGISTRY_PORT: port.default(28081),
   LEARNLOOP_POSTGRES_PORT: port.default(25432),
   // Caps sized so that Kafka, the registry, Postgres and the services fit a 2-core, few-GB machine with room to spare.
-  LEARNLOOP_KAFKA_HEAP: heap.default('512m'),
+  LEARNLOOP_KAFKA_HEAP: heap.default('1g'),
   LEARNLOOP_REGISTRY_HEAP: heap.default('384m'),
   /** Directory holding initdb and postgres; found from pg_config or /usr/lib/postgresql when unset. */
   LEARNLOOP_PG_BINDIR: z.string().min(1).optional(),

@@ -31,6 +31,8 @@ export interface ControlPlaneOptions {
 
 export interface RunningControlPlane {
   port: number;
+  /** Ready for traffic: its relay has started, so that a pause is published as soon as it commits. */
+  ready(): boolean;
   stop(): Promise<void>;
 }
 
@@ -62,6 +64,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     }).catch(portInUse('LEARNLOOP_CONTROL_PLANE_PORT', options.host, options.port));
     return {
       port: server.port,
+      ready: () => relay.started(),
       stop: async () => {
         await server.close();
         await relay.stop();

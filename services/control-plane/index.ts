@@ -28,6 +28,7 @@ export const controlPlane: ServiceDefinition = {
       metrics: ctx.metrics,
     });
     ctx.logger.info('control plane API listening', { port: running.port });
+    ctx.addReadiness({ name: 'outbox-relay', check: running.ready });
     ctx.shutdown.add('control-plane', () => running.stop());
   },
 };

@@ -40,6 +40,12 @@ export async function startTestControlPlane(db: Kysely<Database>, databaseUrl: s
     metrics: new Registry(),
     ...(options.now ? { now: options.now } : {}),
   });
+  // As a deployment waits for /readyz: until the relay has started, the first events wait for it.
+  const deadline = Date.now() + 60_000;
+  while (!running.ready()) {
+    if (Date.now() > deadline) throw new Error('the control plane did not become ready in 60 s');
+    await new Promise((r) => setTimeout(r, 50));
+  }
   const tokens = {} as Record<TokenRole, string>;
   for (const role of tokenRoles) tokens[role] = (await createToken(db, { name: `${role}-person`, role, created_by: 'test' })).token;
   const url = `http://127.0.0.1:${running.port}`;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { ExperimentPolicy, RampStep, RunAssigned, RunCompleted, RunEvaluated, TopicName, TopicValue, TrafficSplit } from '../../lib/contracts/types.generated.ts';
 import { registerAgent, registerAgentVersion, setLiveVersion } from '../../lib/db/repositories/agents.ts';
 import { insertExperiment } from '../../lib/db/repositories/experiments.ts';
@@ -260,4 +260,18 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
 export async function experimentStatus(db: Kysely<Database>, experimentId: string): Promise<string | undefined> {
   const row = await db.selectFrom('experiments').select('status').where('id', '=', experimentId).executeTakeFirst();
   return row?.status;
+}
+
+/** Waits until the experiment reaches one of `statuses` and the judge's outbox (under `prefix`) is published. */
+export async function judgeSettled(db: Kysely<Database>, prefix: string, experimentId: string, statuses: readonly string[], timeoutMs = 90_000): Promise<string> {
+  return eventually(
+    `experiment ${experimentId} to reach ${statuses.join('|')}`,
+    async () => {
+      const status = await experimentStatus(db, experimentId);
+      if (!status || !statuses.includes(status)) return undefined;
+      const { rows } = await sql<{ n: string }>`SELECT count(*) AS n FROM outbox WHERE producer = ${`${prefix}.experiment-judge`}`.execute(db);
+      return Number(rows[0]?.n) === 0 ? status : undefined;
+    },
+    timeoutMs,
+  );
 }

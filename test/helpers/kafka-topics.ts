@@ -4,8 +4,11 @@ import type { RunCompleted, TopicName } from '../../lib/contracts/types.generate
 import { applyTopics, waitForTopics } from '../../lib/contracts/topics-apply.ts';
 import type { Serde } from '../../lib/kafka/serde.ts';
 
-/** A prefix that gives a test its own topics on a shared cluster. */
-export const topicPrefix = (label: string) => `t-${label}-${randomBytes(4).toString('hex')}`;
+/**
+ * A prefix that gives a test its own topics on a shared cluster, under the test run's id (test/setup/global-stack.ts),
+ * which deletes the run's topics when it ends.
+ */
+export const topicPrefix = (label: string) => `t-${process.env['LEARNLOOP_TEST_RUN'] ?? 'adhoc'}-${label}-${randomBytes(4).toString('hex')}`;
 
 /** Every topic of the catalog under `prefix`, as `learnloop topics apply` makes them, ready to use. */
 export async function createCatalogTopics(kafka: Kafka, prefix: string): Promise<void> {

@@ -1,4 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import type { TestProject } from 'vitest/node';
+import { createKafka } from '../../lib/kafka/client.ts';
+import { createLogger } from '../../lib/logging.ts';
 import { parseConfig, connectionSchema } from '../../lib/config.ts';
 import { parseStackSettings } from '../../lib/stack/settings.ts';
 import { stackUp } from '../../lib/stack/stack.ts';
@@ -29,5 +32,27 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   }
   process.stderr.write(`integration tests use ${connection.source}: ${connection.KAFKA_BROKERS}, ${connection.SCHEMA_REGISTRY_URL}, ${connection.DATABASE_URL}\n`);
   project.provide('connection', connection);
-  return teardown;
+  // Every topic a test makes is named under this run (test/helpers/kafka-topics.ts topicPrefix), so that the run can
+  // delete its own topics when it ends: a broker that keeps every run's partitions runs out of heap after a few dozen.
+  const run = randomBytes(3).toString('hex');
+  process.env['LEARNLOOP_TEST_RUN'] = run;
+  return async () => {
+    await deleteRunTopics(connection.KAFKA_BROKERS, run);
+    await teardown?.();
+  };
+}
+
+async function deleteRunTopics(brokers: string, run: string): Promise<void> {
+  const kafka = createKafka({ brokers: brokers.split(','), clientId: 'test-teardown', logger: createLogger({ level: 'error', write: () => {} }) });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(`t-${run}-`));
+    for (let i = 0; i < topics.length; i += 200) await admin.deleteTopics({ topics: topics.slice(i, i + 200), timeout: 60_000 });
+    process.stderr.write(`integration tests: deleted this run's ${topics.length} topics\n`);
+  } catch (err) {
+    process.stderr.write(`integration tests: could not delete this run's topics: ${err instanceof Error ? err.message : String(err)}\n`);
+  } finally {
+    await admin.disconnect();
+  }
 }

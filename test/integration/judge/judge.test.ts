@@ -10,7 +10,7 @@ import { replayAuditEntry } from '../../../services/experiment-judge/replay.ts';
 import {
   abRuns,
   eventually,
-  experimentStatus,
+  judgeSettled,
   hour,
   produce,
   produceRuns,
@@ -52,19 +52,8 @@ async function judge(env: NodeJS.ProcessEnv) {
   return running;
 }
 
-/** Waits until the experiment reaches one of `statuses` and the judge's outbox is published. */
-async function settled(database: FreshDatabase, prefix: string, experimentId: string, statuses: readonly string[], timeoutMs = 90_000): Promise<string> {
-  return eventually(
-    `experiment ${experimentId} to reach ${statuses.join('|')}`,
-    async () => {
-      const status = await experimentStatus(database.db, experimentId);
-      if (!status || !statuses.includes(status)) return undefined;
-      const { rows } = await sql<{ n: string }>`SELECT count(*) AS n FROM outbox WHERE producer = ${`${prefix}.experiment-judge`}`.execute(database.db);
-      return Number(rows[0]?.n) === 0 ? status : undefined;
-    },
-    timeoutMs,
-  );
-}
+const settled = (database: FreshDatabase, prefix: string, experimentId: string, statuses: readonly string[], timeoutMs?: number) =>
+  judgeSettled(database.db, prefix, experimentId, statuses, timeoutMs);
 
 const dayAgo = () => new Date(Date.now() - 24 * hour);
 const winner = { baseline: { scoreMean: 0.6, failureRate: 0.02 }, candidate: { scoreMean: 0.75, failureRate: 0.02 } };
