@@ -8,9 +8,9 @@ import { freshDatabase, type FreshDatabase } from '../../setup/database.ts';
 const tables = [
   'agent_versions',
   'agents',
-  'api_tokens',
   'aggregator_counted',
   'aggregator_windows',
+  'api_tokens',
   'approvals',
   'audit_chain_head',
   'audit_log',
