@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { appendAudit } from '../db/repositories/audit.ts';
 import { createToken, listTokens, revokeToken } from '../db/repositories/tokens.ts';
@@ -46,11 +47,13 @@ export async function tokensCommand(args: readonly string[], env: NodeJS.Process
   }
   const db = openDb(env);
   if (!db) return 1;
+  // Who ran the command, as far as this machine knows: the tokens themselves are the API's identities.
+  const actor = `cli:${userInfo().username}`;
   try {
     if (command === 'create') {
       const { token, row } = await db.transaction().execute(async (trx) => {
-        const created = await createToken(trx, { name: values.name!.trim(), role: values.role as TokenRole, created_by: 'cli' });
-        await appendAudit(trx, { actor: 'cli', action: 'token.created', subject_type: 'token', subject_id: created.row.id, payload: { name: created.row.name, role: created.row.role } });
+        const created = await createToken(trx, { name: values.name!.trim(), role: values.role as TokenRole, created_by: actor });
+        await appendAudit(trx, { actor, action: 'token.created', subject_type: 'token', subject_id: created.row.id, payload: { name: created.row.name, role: created.row.role } });
         return created;
       });
       process.stderr.write(`token ${row.id} for ${row.name} (${row.role}); shown once, store it now:\n`);
@@ -66,7 +69,7 @@ export async function tokensCommand(args: readonly string[], env: NodeJS.Process
     const id = positionals[0]!;
     const result = await db.transaction().execute(async (trx) => {
       const found = await revokeToken(trx, id);
-      if (found?.revoked) await appendAudit(trx, { actor: 'cli', action: 'token.revoked', subject_type: 'token', subject_id: found.token.id, payload: { name: found.token.name, role: found.token.role } });
+      if (found?.revoked) await appendAudit(trx, { actor, action: 'token.revoked', subject_type: 'token', subject_id: found.token.id, payload: { name: found.token.name, role: found.token.role } });
       return found;
     });
     if (!result) {

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { Transaction } from 'kysely';
 import type { VersionPromoted } from '../../lib/contracts/types.generated.ts';
 import { getActiveExperiment } from '../../lib/db/repositories/experiments.ts';
-import { getAgent, getAgentVersion, registerAgent, registerAgentVersion, setLiveVersion } from '../../lib/db/repositories/agents.ts';
-import type { Agent, Database } from '../../lib/db/schema.ts';
+import { getAgent, getAgentVersion, registerAgentVersion, setLiveVersion } from '../../lib/db/repositories/agents.ts';
+import type { Agent } from '../../lib/db/schema.ts';
 import { conflict, notFound, route, type Actor, type ApiContext } from './api.ts';
 import { agentDetailView, agentView, registerAgentBody, registerVersionBody, setLiveBody, versionView, type AgentView } from './schemas.ts';
-import { auditAction, lockAgent } from './writes.ts';
+import { lockAgent, type Work } from './writes.ts';
 
 export function agentOf(agent: Agent): AgentView {
   return { id: agent.id, name: agent.name, liveVersionId: agent.live_version_id, createdAt: agent.created_at.toISOString() };
@@ -16,7 +15,8 @@ export function agentOf(agent: Agent): AgentView {
  * Makes a version live and tells the routers (learning.version.promoted.v1, mode manual). Refused while an experiment
  * is active: its baseline is the live version it started from, and moving that under it would compare the wrong arms.
  */
-async function makeLive(trx: Transaction<Database>, ctx: ApiContext, actor: Actor, agent: Agent, versionId: string, reason: string | null): Promise<boolean> {
+async function makeLive(work: Work, ctx: ApiContext, actor: Actor, agent: Agent, versionId: string, reason: string | null): Promise<boolean> {
+  const { trx } = work;
   const version = await getAgentVersion(trx, versionId);
   if (!version || version.agent_id !== agent.id) throw notFound('versionId', `version of agent ${JSON.stringify(agent.id)}`, versionId);
   if (agent.live_version_id === versionId) return false;
@@ -38,8 +38,8 @@ async function makeLive(trx: Transaction<Database>, ctx: ApiContext, actor: Acto
     reason,
     promotedAt: ctx.now(),
   };
-  await ctx.emit(trx, [{ topic: 'learning.version.promoted.v1', key: agent.id, value: promoted }]);
-  await auditAction(trx, actor, {
+  work.emit([{ topic: 'learning.version.promoted.v1', key: agent.id, value: promoted }]);
+  work.audit(actor, {
     action: 'agent.live_version_set',
     agentId: agent.id,
     subjectType: 'version',
@@ -72,16 +72,22 @@ export const agentRoutes = [
     responses: { 201: { description: 'registered', schema: agentView }, 200: { description: 'already registered (renamed if the name differs)', schema: agentView } },
     async handle({ params, body, actor, ctx }) {
       const agentId = params['agentId']!;
-      return ctx.db.transaction().execute(async (trx) => {
-        const existing = await trx.selectFrom('agents').selectAll().where('id', '=', agentId).forUpdate().executeTakeFirst();
-        if (!existing) {
-          const agent = await registerAgent(trx, { id: agentId, name: body.name ?? agentId });
-          await auditAction(trx, actor, { action: 'agent.registered', agentId, subjectType: 'agent', subjectId: agentId, payload: { name: agent.name } });
-          return { status: 201, body: agentOf(agent) };
+      return ctx.transact(async (work) => {
+        // Inserted or not decides 201 or 200: of two concurrent registrations, one creates and the other finds it.
+        const created = await work.trx
+          .insertInto('agents')
+          .values({ id: agentId, name: body.name ?? agentId })
+          .onConflict((oc) => oc.column('id').doNothing())
+          .returningAll()
+          .executeTakeFirst();
+        if (created) {
+          work.audit(actor, { action: 'agent.registered', agentId, subjectType: 'agent', subjectId: agentId, payload: { name: created.name } });
+          return { status: 201, body: agentOf(created) };
         }
+        const existing = await lockAgent(work.trx, agentId);
         if (body.name === undefined || body.name === existing.name) return { status: 200, body: agentOf(existing) };
-        const renamed = await trx.updateTable('agents').set({ name: body.name }).where('id', '=', agentId).returningAll().executeTakeFirstOrThrow();
-        await auditAction(trx, actor, { action: 'agent.renamed', agentId, subjectType: 'agent', subjectId: agentId, payload: { from: existing.name, to: body.name } });
+        const renamed = await work.trx.updateTable('agents').set({ name: body.name }).where('id', '=', agentId).returningAll().executeTakeFirstOrThrow();
+        work.audit(actor, { action: 'agent.renamed', agentId, subjectType: 'agent', subjectId: agentId, payload: { from: existing.name, to: body.name } });
         return { status: 200, body: agentOf(renamed) };
       });
     },
@@ -94,11 +100,11 @@ export const agentRoutes = [
     body: registerVersionBody,
     responses: { 201: { description: 'registered', schema: versionView }, 200: { description: 'already registered', schema: versionView } },
     async handle({ params, body, actor, ctx }) {
-      return ctx.db.transaction().execute(async (trx) => {
-        const agent = await lockAgent(trx, params['agentId']!);
-        const { version, created } = await registerAgentVersion(trx, { agent_id: agent.id, config: body.config });
-        if (created) await auditAction(trx, actor, { action: 'agent.version_registered', agentId: agent.id, subjectType: 'version', subjectId: version.id, payload: { reason: body.reason ?? null } });
-        if (body.live) await makeLive(trx, ctx, actor, agent, version.id, body.reason ?? null);
+      return ctx.transact(async (work) => {
+        const agent = await lockAgent(work.trx, params['agentId']!);
+        const { version, created } = await registerAgentVersion(work.trx, { agent_id: agent.id, config: body.config });
+        if (created) work.audit(actor, { action: 'agent.version_registered', agentId: agent.id, subjectType: 'version', subjectId: version.id, payload: { reason: body.reason ?? null } });
+        if (body.live) await makeLive(work, ctx, actor, agent, version.id, body.reason ?? null);
         const live = body.live || agent.live_version_id === version.id;
         return { status: created ? 201 : 200, body: { id: version.id, agentId: agent.id, config: version.config, createdAt: version.created_at.toISOString(), created, live } };
       });
@@ -112,9 +118,9 @@ export const agentRoutes = [
     body: setLiveBody,
     responses: { 200: { description: 'the agent, with its live version', schema: agentView } },
     async handle({ params, body, actor, ctx }) {
-      return ctx.db.transaction().execute(async (trx) => {
-        const agent = await lockAgent(trx, params['agentId']!);
-        await makeLive(trx, ctx, actor, agent, body.versionId, body.reason ?? null);
+      return ctx.transact(async (work) => {
+        const agent = await lockAgent(work.trx, params['agentId']!);
+        await makeLive(work, ctx, actor, agent, body.versionId, body.reason ?? null);
         return { status: 200, body: agentOf({ ...agent, live_version_id: body.versionId }) };
       });
     },

@@ -1,11 +1,11 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { z } from 'zod';
 import type { Database, TokenRole } from '../../lib/db/schema.ts';
-import type { EmittedEvent } from '../../lib/kafka/batch.ts';
 import type { Logger } from '../../lib/logging.ts';
 import type { FieldIssue } from '../../lib/field-issues.ts';
 import { compilePath, type PathPattern } from './paths.ts';
 import type { Permission } from './roles.ts';
+import type { Work } from './writes.ts';
 
 /**
  * The control plane's API as data: each route names its method, path, permission and the zod schemas of its query
@@ -23,8 +23,8 @@ export interface Actor {
 
 export interface ApiContext {
   db: Kysely<Database>;
-  /** Writes events to the control plane's outbox inside `trx`: published once the transaction commits. */
-  emit(trx: Transaction<Database>, events: readonly EmittedEvent[]): Promise<void>;
+  /** Runs a request's writes in one transaction (writes.ts): its events reach the outbox, its audit entries the chain. */
+  transact<T>(work: (w: Work) => Promise<T>): Promise<T>;
   now(): Date;
   logger: Logger;
 }

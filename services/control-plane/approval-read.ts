@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { ApprovalDecision, Database, RiskTier, SessionTrigger } from '../../lib/db/schema.ts';
+import type { ApprovalDecision, Database, ExperimentStatus, RiskTier, SessionTrigger } from '../../lib/db/schema.ts';
 import type { ApprovalView } from './schemas.ts';
 
 /** An approval with what an approver needs to decide it: the change, its risk, and who started the session. */
@@ -14,7 +14,7 @@ export interface ApprovalRow {
   expires_at: Date | null;
   decided_at: Date | null;
   agent_id: string;
-  experiment_status: string;
+  experiment_status: ExperimentStatus;
   risk_tier: RiskTier;
   change: unknown;
   baseline_version_id: string;
@@ -68,8 +68,15 @@ export async function listApprovals(
   return rows;
 }
 
-/** One approval, locked for the caller's transaction (FOR UPDATE OF the approval row). */
+/**
+ * One approval and its experiment, both locked for the caller's transaction: the experiment first, as the judge locks
+ * them (it decides or withdraws a request while it holds its experiment), so that the two cannot deadlock and the
+ * experiment's status read here holds until the decision commits.
+ */
 export async function lockApproval(trx: Transaction<Database>, id: string): Promise<ApprovalRow | undefined> {
+  const found = await trx.selectFrom('approvals').select('experiment_id').where('id', '=', id).executeTakeFirst();
+  if (!found) return undefined;
+  await trx.selectFrom('experiments').select('id').where('id', '=', found.experiment_id).forUpdate().execute();
   const { rows } = await sql<ApprovalRow>`SELECT ${columns} ${joins} WHERE a.id = ${id} FOR UPDATE OF a`.execute(trx);
   return rows[0];
 }

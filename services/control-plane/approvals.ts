@@ -3,13 +3,14 @@ import { decideApproval } from '../../lib/db/repositories/approvals.ts';
 import { ApiError, conflict, notFound, route } from './api.ts';
 import { approvalOf, listApprovals, lockApproval } from './approval-read.ts';
 import { approvalsQuery, approvalView, decisionBody, decisionView } from './schemas.ts';
-import { auditAction } from './writes.ts';
 
 /**
  * Approvals: the list, and a person's decision. The decision is recorded in Postgres first (an approval is decided
  * once: a second decision returns the first, unchanged) and published as learning.approval.decided.v1 through the
  * outbox; the judge then promotes, after checking the guardrails again, or closes the experiment.
  */
+
+const samePerson = (a: string | null, b: string) => a !== null && a.trim().toLowerCase() === b.trim().toLowerCase();
 
 export const approvalRoutes = [
   route({
@@ -36,13 +37,14 @@ export const approvalRoutes = [
     },
     async handle({ params, body, actor, ctx }) {
       const approvalId = params['approvalId']!;
-      return ctx.db.transaction().execute(async (trx) => {
+      return ctx.transact(async (work) => {
+        const { trx } = work;
         const row = await lockApproval(trx, approvalId);
         if (!row) throw notFound('approvalId', 'approval', approvalId);
         const now = ctx.now();
         if (row.decision !== null) return { status: 200, body: { approval: approvalOf(row, now), applied: false } };
         // Four eyes: whoever started a session by hand does not also let its change go live.
-        if (row.session_trigger === 'manual' && row.session_started_by === actor.name) {
+        if (row.session_trigger === 'manual' && samePerson(row.session_started_by, actor.name)) {
           throw new ApiError(403, `approvalId: ${actor.name} started session ${row.session_id} and may not decide its approval`, { field: 'approvalId' });
         }
         if (row.experiment_status === 'paused') throw conflict(`approvalId: experiment ${row.experiment_id} is paused; resume the agent to decide its approval`, 'approvalId');
@@ -65,8 +67,8 @@ export const approvalRoutes = [
           reason,
           decidedAt: now,
         };
-        await ctx.emit(trx, [{ topic: 'learning.approval.decided.v1', key: row.agent_id, value: event }]);
-        await auditAction(trx, actor, {
+        work.emit([{ topic: 'learning.approval.decided.v1', key: row.agent_id, value: event }]);
+        work.audit(actor, {
           action: 'approval.decided',
           agentId: row.agent_id,
           subjectType: 'approval',

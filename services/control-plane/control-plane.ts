@@ -13,6 +13,7 @@ import type { ApiContext } from './api.ts';
 import { controlPlaneMetrics } from './metrics.ts';
 import { routes } from './routes.ts';
 import { apiRoutes } from './server.ts';
+import { transactor } from './writes.ts';
 
 export interface ControlPlaneOptions {
   db: Kysely<Database>;
@@ -41,7 +42,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
   const producer = options.physicalName('control-plane');
   const ctx: ApiContext = {
     db: options.db,
-    emit: async (trx, events) => writeOutbox(trx, producer, await outboxEntries(options.serde, options.physicalName, events)),
+    transact: transactor(options.db, async (trx, events) => writeOutbox(trx, producer, await outboxEntries(options.serde, options.physicalName, events))),
     now: options.now ?? (() => new Date()),
     logger: options.logger,
   };

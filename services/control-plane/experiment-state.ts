@@ -1,21 +1,22 @@
 import { sql, type Transaction } from 'kysely';
 import type { ExperimentPolicy, ExperimentState, RampStep, TrafficSplit } from '../../lib/contracts/types.generated.ts';
 import { updateExperiment } from '../../lib/db/repositories/experiments.ts';
-import { activeExperimentStatuses, type Database, type ExperimentMode, type ExperimentStatus, type RiskTier } from '../../lib/db/schema.ts';
+import { activeExperimentStatuses, type Database, type ExperimentMode, type RiskTier } from '../../lib/db/schema.ts';
 import { effectivePolicy } from '../../lib/policy/effective.ts';
 import { experimentPolicy } from '../../lib/policy/experiment.ts';
 import { armsOf } from '../experiment-judge/model.ts';
 import type { ApiContext } from './api.ts';
+import type { Work } from './writes.ts';
 import { armCountsOf, judgeStates } from './experiment-read.ts';
 
 type Trx = Transaction<Database>;
-type ActiveStatus = (typeof activeExperimentStatuses)[number];
+export type ActiveStatus = (typeof activeExperimentStatuses)[number];
 
-/** The agent's active experiment with its proposal, locked: the judge locks the same row per batch, so one waits. */
-interface ActiveRow {
+/** The agent's active experiment with its proposal, as locked by lockActive. */
+export interface ActiveRow {
   id: string;
   agent_id: string;
-  status: ExperimentStatus;
+  status: ActiveStatus;
   mode: ExperimentMode;
   version: number;
   salt: string;
@@ -33,56 +34,50 @@ interface ActiveRow {
   auto_eligible: boolean;
   baseline_version_id: string;
   candidate_version_id: string;
+  /** An approval request of the experiment is still undecided. */
   pending_approval: boolean;
 }
 
-async function lockActive(trx: Trx, agentId: string): Promise<ActiveRow | undefined> {
+/**
+ * The agent's active experiment, locked until the transaction ends. Taken before the agent's row, in the order the
+ * judge takes them (experiment, then agent when it promotes), so that the two cannot deadlock.
+ */
+export async function lockActive(trx: Trx, agentId: string): Promise<ActiveRow | undefined> {
   const { rows } = await sql<ActiveRow>`
     SELECT e.id, e.agent_id, e.status, e.mode, e.version, e.salt, e.traffic_split, e.ramp_schedule, e.ramp_step_index, e.started_at,
            e.policy, e.baseline_run_count, e.candidate_run_count, e.shadow_run_count, p.id AS proposal_id, p.session_id, p.risk_tier,
            p.auto_eligible, p.baseline_version_id, p.candidate_version_id,
            EXISTS (SELECT 1 FROM approvals a WHERE a.experiment_id = e.id AND a.decision IS NULL) AS pending_approval
     FROM experiments e JOIN proposals p ON p.id = e.proposal_id
-    WHERE e.agent_id = ${agentId} AND e.status IN ('running', 'paused', 'awaiting_approval')
+    WHERE e.agent_id = ${agentId} AND e.status = ANY(${activeExperimentStatuses}::text[])
     FOR UPDATE OF e`.execute(trx);
   return rows[0];
 }
 
-export interface StatusChange {
+export type StatusChange = {
   id: string;
-  status: ExperimentStatus;
+  status: ActiveStatus;
   version: number;
-}
+};
 
 /**
- * Moves the agent's active experiment to the status `next` gives (null: leave it), under the version check, and emits
- * its full state (learning.experiment.state.v1, the new version) in the same transaction: the routers apply it as
- * soon as the outbox publishes it. Returns the experiment as it is afterwards (unchanged ones too), or null if none.
+ * Moves a locked active experiment to `status` under the version check, and emits its full state
+ * (learning.experiment.state.v1, the new version): the routers apply it as soon as the outbox publishes it.
  */
-export async function changeActiveExperiment(
-  trx: Trx,
-  ctx: ApiContext,
-  agentId: string,
-  next: (e: { status: ExperimentStatus; pendingApproval: boolean }) => ActiveStatus | null,
-  reason: string,
-): Promise<(StatusChange & { changed: boolean }) | null> {
-  const row = await lockActive(trx, agentId);
-  if (!row) return null;
-  const status = next({ status: row.status, pendingApproval: row.pending_approval });
-  if (status === null || status === row.status) return { id: row.id, status: row.status, version: row.version, changed: false };
+export async function changeExperiment(work: Work, ctx: ApiContext, row: ActiveRow, status: ActiveStatus, reason: string): Promise<StatusChange> {
+  const { trx } = work;
   const updated = await updateExperiment(trx, row.id, row.version, { status });
   // The row is locked by this transaction: only a writer that skipped the lock could have moved the version.
   if (!updated.ok) throw new Error(`experiment ${row.id}: update at version ${row.version} failed (${updated.reason})`);
   const experiment = updated.experiment;
   const judge = (await judgeStates(trx, [row.id])).get(row.id);
   const policy = row.policy ?? judge?.derived?.policy ?? (await fallbackPolicy(trx, row));
-  const now = ctx.now();
   const state: ExperimentState = {
     eventId: `${row.id}:state:${experiment.version}`,
     experimentId: row.id,
-    agentId,
+    agentId: row.agent_id,
     version: experiment.version,
-    changedAt: now,
+    changedAt: ctx.now(),
     status,
     mode: row.mode,
     arms: armsOf({ mode: row.mode, baselineVersionId: row.baseline_version_id, candidateVersionId: row.candidate_version_id }),
@@ -101,8 +96,8 @@ export async function changeActiveExperiment(
     changedBy: 'control-plane',
     reason,
   };
-  await ctx.emit(trx, [{ topic: 'learning.experiment.state.v1', key: agentId, value: state }]);
-  return { id: row.id, status, version: experiment.version, changed: true };
+  work.emit([{ topic: 'learning.experiment.state.v1', key: row.agent_id, value: state }]);
+  return { id: row.id, status, version: experiment.version };
 }
 
 /** For a row stored without its policy (older proposers): what the judge derives, the agent's policy in force. */

@@ -6,11 +6,11 @@ import type { JsonObject } from '../../lib/db/schema.ts';
 import { nextSlot } from '../../lib/policy/schedule.ts';
 import { notFound, route, type Actor, type ApiContext, type Reply } from './api.ts';
 import { listExperimentViews } from './experiment-read.ts';
-import { changeActiveExperiment } from './experiment-state.ts';
-import { policyOf, writePolicy } from './policy.ts';
+import { changeExperiment, lockActive, type ActiveRow, type ActiveStatus } from './experiment-state.ts';
+import { policyOf, storePolicy } from './policy.ts';
 import { sessionOf } from './sessions.ts';
 import { experimentsQuery, experimentView, pauseBody, pauseView, resumeBody, statusView, type StatusView } from './schemas.ts';
-import { auditAction, lockAgent } from './writes.ts';
+import { lockAgent } from './writes.ts';
 
 /**
  * Pause and resume (DESIGN §5: the control plane pauses experiments), the experiments list and the status page's data.
@@ -19,39 +19,54 @@ import { auditAction, lockAgent } from './writes.ts';
  */
 
 /**
+ * Where pausing moves an active experiment: out of traffic, unless a person's decision on it is already recorded and on
+ * its way to the judge (awaiting approval, nothing pending): that decision is applied first, or it would arrive at a
+ * paused experiment and be lost.
+ */
+function pausedStatus(row: ActiveRow): ActiveStatus | null {
+  if (row.status === 'running' || (row.status === 'awaiting_approval' && row.pending_approval)) return 'paused';
+  return null;
+}
+
+/** Where resuming moves it: back to waiting for its approval if the request is still open, else running. */
+function resumedStatus(row: ActiveRow): ActiveStatus | null {
+  return row.status === 'paused' ? (row.pending_approval ? 'awaiting_approval' : 'running') : null;
+}
+
+/**
  * Pauses (or resumes) the agent: the policy's flag, then the active experiment, in one transaction. Resuming an
  * experiment paused by the judge (a sample-ratio mismatch) is the same act: a person looked and lets it go on.
  */
 async function setPaused(ctx: ApiContext, actor: Actor, agentId: string, pause: boolean, reason: string | null): Promise<Reply> {
-  return ctx.db.transaction().execute(async (trx) => {
-    const agent = await lockAgent(trx, agentId);
-    const current = policyOf(agent.id, await getCurrentPolicy(trx, agent.id));
-    const { paused: _paused, ...rest } = current.overrides as JsonObject;
-    const policyChanges = current.paused !== pause;
-    const written = policyChanges
-      ? await writePolicy(trx, actor, { agentId: agent.id, overrides: pause ? { ...rest, paused: true } : rest, action: 'policy.updated', payload: { previousVersion: current.version, reason } })
-      : current;
-    const experiment = await changeActiveExperiment(
-      trx,
-      ctx,
-      agent.id,
-      pause
-        ? (e) => (e.status === 'running' || e.status === 'awaiting_approval' ? 'paused' : null)
-        : (e) => (e.status === 'paused' ? (e.pendingApproval ? 'awaiting_approval' : 'running') : null),
-      `${pause ? 'paused' : 'resumed'} by ${actor.name}${reason ? `: ${reason}` : ''}`,
-    );
-    const changed = policyChanges || experiment?.changed === true;
-    const experimentView = experiment ? { id: experiment.id, status: experiment.status, version: experiment.version } : null;
+  return ctx.transact(async (work) => {
+    const locked = await lockActive(work.trx, agentId);
+    const agent = await lockAgent(work.trx, agentId);
+    // The proposer takes the agent's lock before it starts an experiment: one may have started while this waited.
+    const row = locked ?? (await lockActive(work.trx, agentId));
+    const stored = await getCurrentPolicy(work.trx, agent.id);
+    // Only the flag changes: the rest of the overrides are kept as stored, checked or not (see storePolicy).
+    const { paused: flag, ...rest } = (stored?.policy ?? {}) as JsonObject;
+    const policyChanges = (flag === true) !== pause;
+    const policyVersion = policyChanges
+      ? (await storePolicy(work, actor, { agentId: agent.id, overrides: pause ? { ...rest, paused: true } : rest, action: 'policy.updated', payload: { previousVersion: stored?.version ?? 0, reason } })).version
+      : (stored?.version ?? 0);
+    const target = row ? (pause ? pausedStatus(row) : resumedStatus(row)) : null;
+    const experiment = !row
+      ? null
+      : target
+        ? await changeExperiment(work, ctx, row, target, `${pause ? 'paused' : 'resumed'} by ${actor.name}${reason ? `: ${reason}` : ''}`)
+        : { id: row.id, status: row.status, version: row.version };
+    const changed = policyChanges || target !== null;
     if (changed) {
-      await auditAction(trx, actor, {
+      work.audit(actor, {
         action: pause ? 'learning.paused' : 'learning.resumed',
         agentId: agent.id,
         subjectType: 'agent',
         subjectId: agent.id,
-        payload: { reason, policyVersion: written.version, experiment: experimentView },
+        payload: { reason, policyVersion, experiment },
       });
     }
-    return { status: 200, body: { agentId: agent.id, paused: pause, changed, policyVersion: written.version, experiment: experimentView } };
+    return { status: 200, body: { agentId: agent.id, paused: pause, changed, policyVersion, experiment } };
   });
 }
 

@@ -1,14 +1,11 @@
-import type { Transaction } from 'kysely';
 import { getCurrentPolicy, getPolicyVersion, putPolicy } from '../../lib/db/repositories/policies.ts';
-import type { Database, JsonObject, Policy } from '../../lib/db/schema.ts';
+import type { JsonObject, Policy } from '../../lib/db/schema.ts';
 import { getAgent } from '../../lib/db/repositories/agents.ts';
 import type { LearningPolicy } from '../../lib/policy/policy.ts';
 import { resolvePolicy } from '../../lib/policy/resolve.ts';
 import { conflict, invalid, notFound, route, type Actor } from './api.ts';
 import { policyQuery, policyView, setPolicyBody, type PolicyView } from './schemas.ts';
-import { auditAction, lockAgent } from './writes.ts';
-
-type Trx = Transaction<Database>;
+import { lockAgent, type Work } from './writes.ts';
 
 /** A stored policy version (or none: the defaults) as the API shows it: the effective policy and the overrides. */
 export function policyOf(agentId: string, stored: Policy | undefined): PolicyView & { effective: LearningPolicy } {
@@ -33,22 +30,34 @@ export function policyOf(agentId: string, stored: Policy | undefined): PolicyVie
  * Every field is checked against the central rules; a problem is named by its field under `policy.`.
  */
 export async function writePolicy(
-  trx: Trx,
+  work: Work,
   actor: Actor,
   input: { agentId: string; overrides: JsonObject; expectedVersion?: number; action: string; payload: JsonObject },
-): Promise<ReturnType<typeof policyOf>> {
+): Promise<Policy> {
   const resolved = resolvePolicy(input.overrides);
   if (!resolved.ok) throw invalid(resolved.issues.map((i) => ({ field: i.field === '(policy)' ? 'policy' : `policy.${i.field}`, message: i.message })));
-  const put = await putPolicy(trx, { agent_id: input.agentId, policy: input.overrides, created_by: actor.name, ...(input.expectedVersion === undefined ? {} : { expected_version: input.expectedVersion }) });
+  return storePolicy(work, actor, input);
+}
+
+/**
+ * Stores the next version as given, unchecked: for pause and resume, which change only the `paused` flag and must work
+ * even if the central rules have since tightened under the agent's other overrides (an emergency is no time for a 400).
+ */
+export async function storePolicy(
+  work: Work,
+  actor: Actor,
+  input: { agentId: string; overrides: JsonObject; expectedVersion?: number; action: string; payload: JsonObject },
+): Promise<Policy> {
+  const put = await putPolicy(work.trx, { agent_id: input.agentId, policy: input.overrides, created_by: actor.name, ...(input.expectedVersion === undefined ? {} : { expected_version: input.expectedVersion }) });
   if (!put.ok) throw conflict(`expectedVersion: the current version is ${put.currentVersion}`, 'expectedVersion');
-  await auditAction(trx, actor, {
+  work.audit(actor, {
     action: input.action,
     agentId: input.agentId,
     subjectType: 'policy',
     subjectId: `${input.agentId}/${put.policy.version}`,
     payload: { ...input.payload, version: put.policy.version, overrides: input.overrides },
   });
-  return policyOf(input.agentId, put.policy);
+  return put.policy;
 }
 
 const view = ({ effective: _effective, ...rest }: ReturnType<typeof policyOf>): PolicyView => rest;
@@ -78,21 +87,21 @@ export const policyRoutes = [
     body: setPolicyBody,
     responses: { 201: { description: 'the new version', schema: policyView } },
     async handle({ params, body, actor, ctx }) {
-      if ('paused' in body.policy) throw invalid([{ field: 'policy.paused', message: 'is set by POST .../learning/pause and .../learning/resume' }]);
-      return ctx.db.transaction().execute(async (trx) => {
-        const agent = await lockAgent(trx, params['agentId']!);
-        const current = await getCurrentPolicy(trx, agent.id);
+      return ctx.transact(async (work) => {
+        const agent = await lockAgent(work.trx, params['agentId']!);
+        if ('paused' in body.policy) throw invalid([{ field: 'policy.paused', message: 'is set by POST .../learning/pause and .../learning/resume' }]);
+        const current = await getCurrentPolicy(work.trx, agent.id);
         // A pause stays in force through policy edits: only resume lifts it.
         const paused = (current?.policy as JsonObject | undefined)?.['paused'] === true;
         const overrides = { ...(body.policy as JsonObject), ...(paused ? { paused: true } : {}) };
-        const written = await writePolicy(trx, actor, {
+        const written = await writePolicy(work, actor, {
           agentId: agent.id,
           overrides,
           ...(body.expectedVersion === undefined ? {} : { expectedVersion: body.expectedVersion }),
           action: 'policy.updated',
           payload: { previousVersion: current?.version ?? 0, reason: body.reason ?? null },
         });
-        return { status: 201, body: view(written) };
+        return { status: 201, body: view(policyOf(agent.id, written)) };
       });
     },
   }),

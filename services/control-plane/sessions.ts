@@ -9,7 +9,7 @@ import { emptyWindow, summarise, topFailureCategories, type AgentWindow } from '
 import { conflict, route } from './api.ts';
 import { policyOf } from './policy.ts';
 import { sessionView, startSessionBody, type SessionView } from './schemas.ts';
-import { auditAction, lockAgent } from './writes.ts';
+import { lockAgent } from './writes.ts';
 
 export function sessionOf(session: Session): SessionView {
   return { id: session.id, status: session.status, trigger: session.trigger, startedBy: session.started_by, reason: session.reason, createdAt: session.created_at.toISOString() };
@@ -29,7 +29,8 @@ export const sessionRoutes = [
     body: startSessionBody,
     responses: { 201: { description: 'the session, opened and announced', schema: sessionView } },
     async handle({ params, body, actor, ctx }) {
-      return ctx.db.transaction().execute(async (trx) => {
+      return ctx.transact(async (work) => {
+        const { trx } = work;
         const agent = await lockAgent(trx, params['agentId']!);
         const { effective } = policyOf(agent.id, await getCurrentPolicy(trx, agent.id));
         if (effective.paused) throw conflict(`agentId: ${agent.id} is paused; resume it to start a session`, 'agentId');
@@ -64,8 +65,8 @@ export const sessionRoutes = [
           thresholdsCrossed: [],
           topFailureCategories: categories,
         };
-        await ctx.emit(trx, [{ topic: 'learning.session.triggered.v1', key: agent.id, value: event }]);
-        await auditAction(trx, actor, { action: 'session.started', agentId: agent.id, subjectType: 'session', subjectId: session.id, payload: { reason: body.reason } });
+        work.emit([{ topic: 'learning.session.triggered.v1', key: agent.id, value: event }]);
+        work.audit(actor, { action: 'session.started', agentId: agent.id, subjectType: 'session', subjectId: session.id, payload: { reason: body.reason } });
         return { status: 201, body: sessionOf(session) };
       });
     },

@@ -2,7 +2,6 @@ import { createToken, listTokens, revokeToken } from '../../lib/db/repositories/
 import type { ApiToken } from '../../lib/db/schema.ts';
 import { notFound, route } from './api.ts';
 import { createdTokenView, createTokenBody, tokenView, type TokenView } from './schemas.ts';
-import { auditAction } from './writes.ts';
 
 export function tokenOf(row: ApiToken): TokenView {
   return { id: row.id, name: row.name, role: row.role, createdBy: row.created_by, createdAt: row.created_at.toISOString(), revokedAt: row.revoked_at?.toISOString() ?? null };
@@ -27,9 +26,9 @@ export const tokenRoutes = [
     body: createTokenBody,
     responses: { 201: { description: 'the token, with its secret', schema: createdTokenView } },
     async handle({ body, actor, ctx }) {
-      return ctx.db.transaction().execute(async (trx) => {
-        const { token, row } = await createToken(trx, { name: body.name, role: body.role, created_by: actor.name });
-        await auditAction(trx, actor, { action: 'token.created', agentId: null, subjectType: 'token', subjectId: row.id, payload: { name: row.name, role: row.role } });
+      return ctx.transact(async (work) => {
+        const { token, row } = await createToken(work.trx, { name: body.name, role: body.role, created_by: actor.name });
+        work.audit(actor, { action: 'token.created', agentId: null, subjectType: 'token', subjectId: row.id, payload: { name: row.name, role: row.role } });
         return { status: 201, body: { ...tokenOf(row), token } };
       });
     },
@@ -41,11 +40,11 @@ export const tokenRoutes = [
     summary: 'revoke a token (at once: the next request with it gets 401); revoking it again changes nothing',
     responses: { 200: { description: 'the revoked token', schema: tokenView } },
     async handle({ params, actor, ctx }) {
-      return ctx.db.transaction().execute(async (trx) => {
-        const result = await revokeToken(trx, params['tokenId']!);
+      return ctx.transact(async (work) => {
+        const result = await revokeToken(work.trx, params['tokenId']!);
         if (!result) throw notFound('tokenId', 'token', params['tokenId']!);
         const { token } = result;
-        if (result.revoked) await auditAction(trx, actor, { action: 'token.revoked', agentId: null, subjectType: 'token', subjectId: token.id, payload: { name: token.name, role: token.role } });
+        if (result.revoked) work.audit(actor, { action: 'token.revoked', agentId: null, subjectType: 'token', subjectId: token.id, payload: { name: token.name, role: token.role } });
         return { status: 200, body: tokenOf(token) };
       });
     },

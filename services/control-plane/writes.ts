@@ -1,32 +1,65 @@
-import type { Transaction } from 'kysely';
-import { appendAudit } from '../../lib/db/repositories/audit.ts';
+import type { Kysely, Transaction } from 'kysely';
+import { appendAudit, type AuditEntry } from '../../lib/db/repositories/audit.ts';
 import type { Agent, Database, JsonObject } from '../../lib/db/schema.ts';
+import type { EmittedEvent } from '../../lib/kafka/batch.ts';
 import { notFound, type Actor } from './api.ts';
 
 type Trx = Transaction<Database>;
 
 /**
- * The agent, locked until the transaction ends: every write about an agent (its policy, pause, live version) takes
- * this lock first, so that two of them cannot both read version n and one of them lose the other's change.
+ * One request's writes. Row locks are the handler's to take (experiment before agent before approval, as the judge
+ * takes them); the events and audit entries it produces are only collected, and written when it is done: the outbox
+ * (its per-producer lock), then the audit chain (its one global head row, held until commit). Every request takes the
+ * shared locks in this order, last, so requests cannot deadlock on them nor hold the chain while they wait for a row.
+ */
+export interface Work {
+  trx: Trx;
+  emit(events: readonly EmittedEvent[]): void;
+  /** An entry of something a person did: the actor is the token's holder; the token is in the payload. */
+  audit(actor: Actor, entry: { action: string; agentId: string | null; subjectType: string; subjectId: string; payload: JsonObject }): void;
+}
+
+/** Postgres gave up one of two transactions waiting on each other: retrying the loser is safe, it wrote nothing. */
+const retryable = (err: unknown) => ['40P01', '40001'].includes((err as { code?: string } | null)?.code ?? '');
+
+export function transactor(db: Kysely<Database>, writeEvents: (trx: Trx, events: readonly EmittedEvent[]) => Promise<void>) {
+  return async function transact<T>(work: (w: Work) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await db.transaction().execute(async (trx) => {
+          const events: EmittedEvent[] = [];
+          const audits: AuditEntry[] = [];
+          const result = await work({
+            trx,
+            emit: (more) => void events.push(...more),
+            audit: (actor, entry) =>
+              void audits.push({
+                actor: actor.name,
+                action: entry.action,
+                agent_id: entry.agentId,
+                subject_type: entry.subjectType,
+                subject_id: entry.subjectId,
+                payload: { ...entry.payload, by: { tokenId: actor.tokenId, role: actor.role, source: actor.source } },
+              }),
+          });
+          await writeEvents(trx, events);
+          for (const entry of audits) await appendAudit(trx, entry);
+          return result;
+        });
+      } catch (err) {
+        if (attempt >= 2 || !retryable(err)) throw err;
+      }
+    }
+  };
+}
+
+/**
+ * The agent, locked until the transaction ends: every write about an agent (its policy, pause, live version, a session)
+ * takes this lock, so that two of them cannot both read version n and one of them lose the other's change; the
+ * proposer takes it too before it starts an experiment, so that a pause cannot slip between its check and its insert.
  */
 export async function lockAgent(trx: Trx, agentId: string): Promise<Agent> {
   const agent = await trx.selectFrom('agents').selectAll().where('id', '=', agentId).forUpdate().executeTakeFirst();
   if (!agent) throw notFound('agentId', 'agent', agentId);
   return agent;
-}
-
-/** An audit entry of something a person did through the API: the actor is the token's holder; the token is in the payload. */
-export async function auditAction(
-  trx: Trx,
-  actor: Actor,
-  entry: { action: string; agentId: string | null; subjectType: string; subjectId: string; payload: JsonObject },
-): Promise<void> {
-  await appendAudit(trx, {
-    actor: actor.name,
-    action: entry.action,
-    agent_id: entry.agentId,
-    subject_type: entry.subjectType,
-    subject_id: entry.subjectId,
-    payload: { ...entry.payload, by: { tokenId: actor.tokenId, role: actor.role, source: actor.source } },
-  });
 }

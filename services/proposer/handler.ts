@@ -90,6 +90,15 @@ async function handleSession(trx: Trx, trigger: SessionTriggered, deps: Deps): P
     const reason = generated.ok ? `invalid change: ${invalid.join(' | ')}` : generated.reason;
     return end(trx, trigger, { status: 'failed', outcome: 'generator_failed', reason: `${generator.name}: ${reason}` }, deps);
   }
+  // The generator may have taken seconds, and an operator may have paused the agent or changed its live version since
+  // the checks above. The agent's row lock (the control plane takes it for both) orders this transaction with theirs:
+  // whichever commits first, the other sees it.
+  await trx.selectFrom('agents').select('id').where('id', '=', trigger.agentId).forUpdate().execute();
+  const latest = await effectivePolicy(trx, trigger.agentId);
+  if (latest.ok && latest.policy.paused) return end(trx, trigger, { status: 'closed', outcome: 'paused', reason: 'the agent was paused while the proposal was generated' }, deps);
+  if ((await getAgent(trx, trigger.agentId))?.live_version_id !== baseline.id) {
+    return end(trx, trigger, { status: 'closed', outcome: 'baseline_changed', reason: 'the live version changed while the proposal was generated' }, deps);
+  }
 
   const events: EmittedEvent[] = [];
   let tested: { proposalId: string; event: ProposalCreated } | undefined;

@@ -44,6 +44,20 @@ describe('the learning policy', () => {
     expect(applyTierFloor('low', defaultPolicy)).toBe('low');
   });
 
+  it.each([
+    [{ risk: { minimumTier: 'low' } }, { risk: { minimumTier: 'medium' } }, 'risk.minimumTier'],
+    [{ experiment: { modeByTier: { high: 'ab' } } }, { experiment: { modeByTier: { low: 'shadow' } } }, 'experiment.modeByTier.high'],
+    [{ experiment: { guardrailMargins: { failure_rate: 0.05 } } }, { experiment: { guardrailMargins: { failure_rate: 0.01 } } }, 'experiment.guardrailMargins.failure_rate'],
+    [{ experiment: { alpha: 0.1 } }, { experiment: { alpha: 0.01 } }, 'experiment.alpha'],
+    [{ experiment: { srmPValue: 0.0001 } }, { experiment: { srmPValue: 0.01 } }, 'experiment.srmPValue'],
+  ])('refuses %j (looser than the central rule) and accepts %j (tighter), naming %s', (looser, tighter, field) => {
+    const base = field === 'risk.minimumTier' ? resolvePolicy({ risk: { minimumTier: 'medium' } }) : { ok: true as const, policy: defaultPolicy };
+    if (!base.ok) throw new Error('base');
+    const refused = resolvePolicy(looser, base.policy);
+    expect(refused.ok ? [] : refused.issues.map((i) => i.field)).toEqual([field]);
+    expect(resolvePolicy(tighter, base.policy).ok).toBe(true);
+  });
+
   it('gives an experiment its copy: low risk forbids cost increases and may auto-promote only when the policy allows', () => {
     const auto = resolvePolicy({ promotion: { autoPromoteLowRisk: true } });
     if (!auto.ok) throw new Error('expected ok');
