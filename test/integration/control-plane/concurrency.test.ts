@@ -53,4 +53,16 @@ describe('concurrent writes', () => {
     expect(versions.map((v) => v.version)).toEqual(Array.from({ length: versions.length }, (_, i) => i + 1));
     expect(await verifyAuditChain(db)).toMatchObject({ ok: true });
   }, 120_000);
+
+  it('a pause that crosses a decision on its way to the judge leaves the experiment to that decision', async () => {
+    const db = database().db;
+    const waiting = await seedPendingApproval(db);
+    const decided = await cp.call('approver', 'POST', `/api/approvals/${encodeURIComponent(waiting.approvalId)}/decision`, { decision: 'rejected', reason: 'no' });
+    expect(decided.status).toBe(200);
+    // The judge has not consumed the decision yet (it is not running here): pausing now must not make it stale.
+    const paused = await cp.call('operator', 'POST', `/api/agents/${waiting.agentId}/learning/pause`, { reason: 'incident' });
+    expect(paused.body).toMatchObject({ paused: true, changed: true, experiment: { id: waiting.experimentId, status: 'awaiting_approval', version: 2 } });
+    const row = await db.selectFrom('experiments').select(['status', 'version']).where('id', '=', waiting.experimentId).executeTakeFirstOrThrow();
+    expect(row).toEqual({ status: 'awaiting_approval', version: 2 });
+  }, 60_000);
 });
