@@ -1,7 +1,8 @@
 import { sql, type Kysely } from 'kysely';
-import type { ExperimentPolicy, ExperimentStatistics } from '../../lib/contracts/types.generated.ts';
-import type { Database, ExperimentMode, ExperimentStatus, RiskTier } from '../../lib/db/schema.ts';
+import type { ExperimentPolicy, ExperimentStatistics, TrafficSplit, VerdictReason } from '../../lib/contracts/types.generated.ts';
+import { activeExperimentStatuses, type Database, type ExperimentMode, type ExperimentStatus, type RiskTier } from '../../lib/db/schema.ts';
 import { analyse } from '../experiment-judge/analysis.ts';
+import { changedBy } from '../experiment-judge/events.ts';
 import { armsOf, type JudgeState } from '../experiment-judge/model.ts';
 import { approvalOf, latestApprovals, summaryOf } from './approval-read.ts';
 import type { ExperimentView } from './schemas.ts';
@@ -17,12 +18,12 @@ interface ExperimentRow {
   status: ExperimentStatus;
   mode: ExperimentMode;
   version: number;
-  traffic_split: { candidateBasisPoints: number; baselineBasisPoints: number; shadowSampleBasisPoints: number };
+  traffic_split: TrafficSplit;
   ramp_step_index: number;
   started_at: Date;
   updated_at: Date;
   ended_at: Date | null;
-  decision: { action?: string; reasons?: Array<{ code: string; detail: string | null }> } | null;
+  decision: { action?: string; reasons?: VerdictReason[] } | null;
   policy: ExperimentPolicy | null;
   baseline_run_count: number;
   candidate_run_count: number;
@@ -56,7 +57,7 @@ export async function listExperimentViews(
   query: { agentId: string; activeOnly: boolean; limit: number },
   now: Date,
 ): Promise<ExperimentView[]> {
-  const active = query.activeOnly ? sql`e.status IN ('running', 'paused', 'awaiting_approval')` : sql`true`;
+  const active = query.activeOnly ? sql`e.status = ANY(${activeExperimentStatuses}::text[])` : sql`true`;
   const { rows } = await sql<ExperimentRow>`
     SELECT e.id, e.agent_id, e.status, e.mode, e.version, e.traffic_split, e.ramp_step_index, e.started_at, e.updated_at, e.ended_at,
            e.decision, e.policy, e.baseline_run_count, e.candidate_run_count, e.shadow_run_count,
@@ -68,9 +69,9 @@ export async function listExperimentViews(
   const ids = rows.map((r) => r.id);
   const [judgeOf, verdicts, approvals] = await Promise.all([
     judgeStates(db, ids),
-    sql<{ subject_id: string; at: Date; decision: { action: string; reasons: Array<{ code: string; detail: string | null }> } | null }>`
+    sql<{ subject_id: string; at: Date; decision: { action: string; reasons: VerdictReason[] } | null }>`
       SELECT DISTINCT ON (subject_id) subject_id, at, payload->'decision' AS decision FROM audit_log
-      WHERE subject_type = 'experiment' AND subject_id = ANY(${ids}::text[]) AND actor = 'experiment-judge'
+      WHERE subject_type = 'experiment' AND subject_id = ANY(${ids}::text[]) AND actor = ${changedBy}
       ORDER BY subject_id, id DESC`.execute(db),
     latestApprovals(db, ids),
   ]);

@@ -183,6 +183,5 @@ export type ApprovalView = z.infer<typeof approvalView>;
 export type ExperimentView = z.infer<typeof experimentView>;
 export type SessionView = z.infer<typeof sessionView>;
 export type StatusView = z.infer<typeof statusView>;
-export type AuditEntryView = z.infer<typeof auditEntryView>;
 export type TokenView = z.infer<typeof tokenView>;
 export type PauseView = z.infer<typeof pauseView>;

@@ -11,4 +11,3 @@ export const controlPlaneSettingsSchema = connectionSchema.extend({
   /** Larger request bodies get 400: an agent configuration or a policy is a few kilobytes. */
   LEARNLOOP_CONTROL_PLANE_MAX_BODY_BYTES: positiveInt.default(262_144),
 });
-export type ControlPlaneSettings = z.infer<typeof controlPlaneSettingsSchema>;
