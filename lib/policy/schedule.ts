@@ -42,8 +42,28 @@ export function slotKey(slot: Date, timezone: string): string {
   return `${local.replace(' ', 'T')} ${timezone}`;
 }
 
+type ScheduleProblem = { field: 'cron' | 'timezone'; message: string } | null;
+
+/**
+ * Every policy resolution checks its schedule, and building a time zone's formatter and parsing the cron expression
+ * cost about 175 µs, most of a resolution: the aggregator resolves the policy of every agent in a batch. Agents share
+ * a handful of schedules, so the answers are kept (bounded: forgotten all at once when full).
+ */
+const checked = new Map<string, ScheduleProblem>();
+const maxChecked = 1024;
+
 /** Why the scheduler could not use a cron expression and time zone, or null: the policy refuses what it cannot run. */
-export function scheduleProblem(schedule: Pick<Schedule, 'cron' | 'timezone'>): { field: 'cron' | 'timezone'; message: string } | null {
+export function scheduleProblem(schedule: Pick<Schedule, 'cron' | 'timezone'>): ScheduleProblem {
+  const key = `${schedule.timezone}\u0000${schedule.cron}`;
+  const known = checked.get(key);
+  if (known !== undefined) return known;
+  const problem = findScheduleProblem(schedule);
+  if (checked.size >= maxChecked) checked.clear();
+  checked.set(key, problem);
+  return problem;
+}
+
+function findScheduleProblem(schedule: Pick<Schedule, 'cron' | 'timezone'>): ScheduleProblem {
   try {
     new Intl.DateTimeFormat('en', { timeZone: schedule.timezone });
   } catch {
