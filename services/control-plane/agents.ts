@@ -7,7 +7,7 @@ import { conflict, notFound, route, type Actor, type ApiContext } from './api.ts
 import { agentDetailView, agentView, registerAgentBody, registerVersionBody, setLiveBody, versionView, type AgentView } from './schemas.ts';
 import { lockAgent, type Work } from './writes.ts';
 
-export function agentOf(agent: Agent): AgentView {
+function agentOf(agent: Agent): AgentView {
   return { id: agent.id, name: agent.name, liveVersionId: agent.live_version_id, createdAt: agent.created_at.toISOString() };
 }
 

@@ -29,7 +29,7 @@ export function policyOf(agentId: string, stored: Policy | undefined): PolicyVie
  * Writes the agent's next policy version (the agent is locked by the caller). `expectedVersion`: compare-and-set.
  * Every field is checked against the central rules; a problem is named by its field under `policy.`.
  */
-export async function writePolicy(
+async function writePolicy(
   work: Work,
   actor: Actor,
   input: { agentId: string; overrides: JsonObject; expectedVersion?: number; action: string; payload: JsonObject },

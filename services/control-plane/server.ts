@@ -25,7 +25,7 @@ const bodyText = (req: IncomingMessage, limit: number) =>
  * What JSON allows and the API must refuse, as the first offending field: U+0000 in any string (Postgres text and
  * jsonb cannot hold it) and a `__proto__` key (an object built from it would silently lose it).
  */
-export function unstorable(value: unknown, path: string): { field: string; message: string } | null {
+function unstorable(value: unknown, path: string): { field: string; message: string } | null {
   if (typeof value === 'string') return value.includes('\u0000') ? { field: path, message: 'must not contain the character U+0000' } : null;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {

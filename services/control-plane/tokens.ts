@@ -3,7 +3,7 @@ import type { ApiToken } from '../../lib/db/schema.ts';
 import { notFound, route } from './api.ts';
 import { createdTokenView, createTokenBody, tokenView, type TokenView } from './schemas.ts';
 
-export function tokenOf(row: ApiToken): TokenView {
+function tokenOf(row: ApiToken): TokenView {
   return { id: row.id, name: row.name, role: row.role, createdBy: row.created_by, createdAt: row.created_at.toISOString(), revokedAt: row.revoked_at?.toISOString() ?? null };
 }
 

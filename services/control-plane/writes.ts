@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import { lockAgent as lockAgentRow } from '../../lib/db/repositories/agents.ts';
 import { appendAudit, type AuditEntry } from '../../lib/db/repositories/audit.ts';
 import type { Agent, Database, JsonObject } from '../../lib/db/schema.ts';
 import type { EmittedEvent } from '../../lib/kafka/batch.ts';
@@ -53,13 +54,9 @@ export function transactor(db: Kysely<Database>, writeEvents: (trx: Trx, events:
   };
 }
 
-/**
- * The agent, locked until the transaction ends: every write about an agent (its policy, pause, live version, a session)
- * takes this lock, so that two of them cannot both read version n and one of them lose the other's change; the
- * proposer takes it too before it starts an experiment, so that a pause cannot slip between its check and its insert.
- */
+/** The agent, locked for the request's transaction (lib/db/repositories/agents.ts lockAgent), or 404. */
 export async function lockAgent(trx: Trx, agentId: string): Promise<Agent> {
-  const agent = await trx.selectFrom('agents').selectAll().where('id', '=', agentId).forUpdate().executeTakeFirst();
+  const agent = await lockAgentRow(trx, agentId);
   if (!agent) throw notFound('agentId', 'agent', agentId);
   return agent;
 }

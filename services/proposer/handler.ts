@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely';
 import { agentConfigSchema, type AgentConfig } from '../../lib/agents/config.ts';
 import type { ProposalCreated, SessionTriggered } from '../../lib/contracts/types.generated.ts';
 import { appendAudit } from '../../lib/db/repositories/audit.ts';
-import { getAgent, getAgentVersion, registerAgentVersion } from '../../lib/db/repositories/agents.ts';
+import { getAgent, getAgentVersion, lockAgent, registerAgentVersion } from '../../lib/db/repositories/agents.ts';
 import { getActiveExperiment, insertExperiment } from '../../lib/db/repositories/experiments.ts';
 import { insertProposal } from '../../lib/db/repositories/proposals.ts';
 import { closeSession, getSession, setSessionStatus } from '../../lib/db/repositories/sessions.ts';
@@ -93,10 +93,10 @@ async function handleSession(trx: Trx, trigger: SessionTriggered, deps: Deps): P
   // The generator may have taken seconds, and an operator may have paused the agent or changed its live version since
   // the checks above. The agent's row lock (the control plane takes it for both) orders this transaction with theirs:
   // whichever commits first, the other sees it.
-  await trx.selectFrom('agents').select('id').where('id', '=', trigger.agentId).forUpdate().execute();
+  const agent = await lockAgent(trx, trigger.agentId);
   const latest = await effectivePolicy(trx, trigger.agentId);
   if (latest.ok && latest.policy.paused) return end(trx, trigger, { status: 'closed', outcome: 'paused', reason: 'the agent was paused while the proposal was generated' }, deps);
-  if ((await getAgent(trx, trigger.agentId))?.live_version_id !== baseline.id) {
+  if (agent?.live_version_id !== baseline.id) {
     return end(trx, trigger, { status: 'closed', outcome: 'baseline_changed', reason: 'the live version changed while the proposal was generated' }, deps);
   }
 

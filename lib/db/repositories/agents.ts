@@ -22,6 +22,15 @@ export async function getAgent(db: Db, id: string): Promise<Agent | undefined> {
 }
 
 /**
+ * The agent, locked until the caller's transaction ends. Every write about an agent that must not interleave with
+ * another (its policy, a pause, its live version, a new session or experiment) takes this lock, so that whichever
+ * commits first, the other sees it.
+ */
+export async function lockAgent(trx: Db, id: string): Promise<Agent | undefined> {
+  return trx.selectFrom('agents').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+/**
  * Registers a config snapshot as a version of the agent, idempotently: the same config gives the same id, and
  * registering it again returns the existing row with `created: false`.
  */
