@@ -3,37 +3,20 @@ import { describe, expect, it } from 'vitest';
 import { putPolicy } from '../../../lib/db/repositories/policies.ts';
 import { registerAgent } from '../../../lib/db/repositories/agents.ts';
 import { openSession } from '../../../lib/db/repositories/sessions.ts';
-import { createCatalogTopics, produceRuns, runCompleted, topicPrefix } from '../../helpers/kafka-topics.ts';
+import { produceRuns, runCompleted } from '../../helpers/kafka-topics.ts';
 import { startService, type ServiceProcess } from '../../helpers/service-process.ts';
 import { watchTopic } from '../../helpers/watch-topic.ts';
 import type { SessionTriggered } from '../../../lib/contracts/types.generated.ts';
 import { testClients } from '../../helpers/clients.ts';
 import { useCleanups } from '../../helpers/cleanups.ts';
-import { freshDatabase, type FreshDatabase } from '../../setup/database.ts';
+import { isolated as isolatedStack } from '../../helpers/isolated.ts';
 
-const { shared, kafka, serde } = testClients('aggregator-test');
+const { kafka, serde } = testClients('aggregator-test');
 
 const cleanup = useCleanups();
 
-/** Its own topics (every catalog topic, prefixed) and database, and the environment a service process needs. */
-async function isolated(label: string): Promise<{ prefix: string; database: FreshDatabase; env: NodeJS.ProcessEnv }> {
-  const prefix = topicPrefix(label);
-  await createCatalogTopics(kafka, prefix);
-  const database = await freshDatabase();
-  cleanup(() => database.drop());
-  return {
-    prefix,
-    database,
-    env: {
-      ...shared,
-      DATABASE_URL: database.url,
-      LEARNLOOP_TOPIC_PREFIX: prefix,
-      LEARNLOOP_AGGREGATOR_TICK_MS: '300',
-      LEARNLOOP_KAFKA_SESSION_TIMEOUT_MS: '6000',
-      LEARNLOOP_KAFKA_HEARTBEAT_INTERVAL_MS: '500',
-    },
-  };
-}
+/** Its own topics, database and service environment, with the scheduler ticking every 300 ms. */
+const isolated = (label: string) => isolatedStack(kafka, label, cleanup, { LEARNLOOP_AGGREGATOR_TICK_MS: '300' });
 
 async function aggregator(env: NodeJS.ProcessEnv): Promise<ServiceProcess> {
   const service = await startService('signal-aggregator', env);

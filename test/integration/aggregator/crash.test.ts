@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { createCatalogTopics, produceRuns, runCompleted, topicPrefix } from '../../helpers/kafka-topics.ts';
+import { produceRuns, runCompleted } from '../../helpers/kafka-topics.ts';
 import { waitUntilDrained } from '../../helpers/runtime.ts';
 import { startService } from '../../helpers/service-process.ts';
 import { watchTopic } from '../../helpers/watch-topic.ts';
 import type { SessionTriggered } from '../../../lib/contracts/types.generated.ts';
 import { testClients } from '../../helpers/clients.ts';
 import { useCleanups } from '../../helpers/cleanups.ts';
-import { freshDatabase } from '../../setup/database.ts';
+import { isolated as isolatedStack } from '../../helpers/isolated.ts';
 
-const { shared, kafka, serde } = testClients('aggregator-crash-test');
+const { kafka, serde } = testClients('aggregator-crash-test');
 
 const cleanup = useCleanups();
 
@@ -25,20 +25,9 @@ const stream = Array.from({ length: AGENTS * RUNS_PER_AGENT }, (_, i) => {
 });
 
 async function run(label: string, kills: number): Promise<{ triggers: string[]; killedAt: number[] }> {
-  const prefix = topicPrefix(label);
-  await createCatalogTopics(kafka, prefix);
-  const database = await freshDatabase();
-  cleanup(() => database.drop());
-  const env = {
-    ...shared,
-    DATABASE_URL: database.url,
-    LEARNLOOP_TOPIC_PREFIX: prefix,
-    // Thresholds only: the runs' event times are fixed, so once the default daily slot has passed them the backstop
-    // would open sessions for the healthy agents, at times that differ between the two runs.
-    LEARNLOOP_AGGREGATOR_TICK_MS: '3600000',
-    LEARNLOOP_KAFKA_SESSION_TIMEOUT_MS: '6000',
-    LEARNLOOP_KAFKA_HEARTBEAT_INTERVAL_MS: '500',
-  };
+  // Thresholds only: the runs' event times are fixed, so once the default daily slot has passed them the backstop
+  // would open sessions for the healthy agents, at times that differ between the two runs.
+  const { prefix, database, env } = await isolatedStack(kafka, label, cleanup, { LEARNLOOP_AGGREGATOR_TICK_MS: '3600000' });
   const watcher = await watchTopic<SessionTriggered>(kafka, serde, `${prefix}.learning.session.triggered.v1`);
   cleanup(() => watcher.stop());
   await produceRuns(kafka, serde, prefix, stream);

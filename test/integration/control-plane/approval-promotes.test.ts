@@ -4,17 +4,17 @@ import { getApproval } from '../../../lib/db/repositories/approvals.ts';
 import { startTestControlPlane } from '../../helpers/control-plane.ts';
 import { abRuns, judgeSettled, hour, produceRuns, readEvents, seedExperiment, testPolicy } from '../../helpers/judge.ts';
 import { startJudgeInProcess } from '../../helpers/judge-service.ts';
-import { createCatalogTopics, topicPrefix } from '../../helpers/kafka-topics.ts';
 import { testClients } from '../../helpers/clients.ts';
 import { useCleanups } from '../../helpers/cleanups.ts';
-import { freshDatabase, type FreshDatabase } from '../../setup/database.ts';
+import { isolated as isolatedStack } from '../../helpers/isolated.ts';
+import type { FreshDatabase } from '../../setup/database.ts';
 
 /**
  * A high-risk winner waits for a person (the judge's approval request); the person decides through the control plane's
  * API, which records the decision and publishes it; the judge then promotes (or closes) the experiment.
  */
 
-const { shared, kafka, serde } = testClients('cp-approval');
+const { kafka, serde } = testClients('cp-approval');
 const cleanup = useCleanups();
 
 const settled = (database: FreshDatabase, prefix: string, experimentId: string, statuses: readonly string[], timeoutMs?: number) =>
@@ -24,10 +24,7 @@ const winner = { baseline: { scoreMean: 0.6, failureRate: 0.02 }, candidate: { s
 
 describe('approvals through the API', () => {
   it('an approval through the API promotes through the judge; a rejection closes the experiment and keeps the live version', async () => {
-    const prefix = topicPrefix('cp-approval');
-    await createCatalogTopics(kafka, prefix);
-    const database = await freshDatabase();
-    cleanup(() => database.drop());
+    const { prefix, database, env } = await isolatedStack(kafka, 'cp-approval', cleanup);
     // High risk, and a policy that never promotes by itself: a person decides.
     const policy = testPolicy({ autoPromote: false, forbidCostIncrease: false });
     const startedAt = new Date(Date.now() - 24 * hour);
@@ -35,13 +32,7 @@ describe('approvals through the API', () => {
     const rejected = await seedExperiment(database.db, { riskTier: 'high', policy, startedAt });
     const cp = await startTestControlPlane(database.db, database.url, prefix);
     cleanup(() => cp.stop());
-    const judge = await startJudgeInProcess({
-      ...shared,
-      DATABASE_URL: database.url,
-      LEARNLOOP_TOPIC_PREFIX: prefix,
-      LEARNLOOP_KAFKA_SESSION_TIMEOUT_MS: '6000',
-      LEARNLOOP_KAFKA_HEARTBEAT_INTERVAL_MS: '500',
-    });
+    const judge = await startJudgeInProcess(env);
     cleanup(() => judge.stop());
 
     const approvedRuns = abRuns(approved, 600, winner, { seed: 2, intervalMs: 20_000 });

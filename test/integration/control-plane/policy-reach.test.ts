@@ -4,19 +4,20 @@ import type { AgentConfig } from '../../../lib/agents/config.ts';
 import type { ExperimentState, ProposalCreated, SessionTriggered } from '../../../lib/contracts/types.generated.ts';
 import { eventually } from '../../helpers/judge.ts';
 import { startTestControlPlane, type TestControlPlane } from '../../helpers/control-plane.ts';
-import { createCatalogTopics, produceRuns, runCompleted, topicPrefix } from '../../helpers/kafka-topics.ts';
+import { produceRuns, runCompleted } from '../../helpers/kafka-topics.ts';
 import { startService, type ServiceProcess } from '../../helpers/service-process.ts';
 import { watchTopic } from '../../helpers/watch-topic.ts';
 import { testClients } from '../../helpers/clients.ts';
 import { useCleanups } from '../../helpers/cleanups.ts';
-import { freshDatabase, type FreshDatabase } from '../../setup/database.ts';
+import { isolated as isolatedStack } from '../../helpers/isolated.ts';
+import type { FreshDatabase } from '../../setup/database.ts';
 
 /**
  * A policy set through the control plane's API is what the running aggregator and proposer decide by at their next
  * batch: no restart, no reload. Each test has its own topics, database, services and API.
  */
 
-const { shared, kafka, serde } = testClients('cp-policy-reach');
+const { kafka, serde } = testClients('cp-policy-reach');
 const cleanup = useCleanups();
 
 interface Loop {
@@ -30,20 +31,9 @@ interface Loop {
 
 /** Topics, a database, the API, and the aggregator with its scheduler out of the way (thresholds only). */
 async function loop(label: string): Promise<Loop> {
-  const prefix = topicPrefix(label);
-  await createCatalogTopics(kafka, prefix);
-  const database = await freshDatabase();
-  cleanup(() => database.drop());
+  const { prefix, database, env } = await isolatedStack(kafka, label, cleanup, { LEARNLOOP_AGGREGATOR_TICK_MS: '3600000' });
   const cp = await startTestControlPlane(database.db, database.url, prefix);
   cleanup(() => cp.stop());
-  const env = {
-    ...shared,
-    DATABASE_URL: database.url,
-    LEARNLOOP_TOPIC_PREFIX: prefix,
-    LEARNLOOP_AGGREGATOR_TICK_MS: '3600000',
-    LEARNLOOP_KAFKA_SESSION_TIMEOUT_MS: '6000',
-    LEARNLOOP_KAFKA_HEARTBEAT_INTERVAL_MS: '500',
-  };
   const aggregator = await startService('signal-aggregator', env);
   cleanup(() => aggregator.stop());
   const triggers = await watchTopic<SessionTriggered>(kafka, serde, `${prefix}.learning.session.triggered.v1`);

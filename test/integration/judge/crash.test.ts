@@ -2,17 +2,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../../lib/audit/verify.ts';
-import { applyTopics, waitForTopics } from '../../../lib/contracts/topics-apply.ts';
 import type { JudgeState } from '../../../services/experiment-judge/model.ts';
 import { replayAuditEntry } from '../../../services/experiment-judge/replay.ts';
 import { abRuns, eventually, experimentStatus, hour, minute, produceRuns, readEvents, seedExperiment, testPolicy, type TaggedRuns } from '../../helpers/judge.ts';
 import { startJudgeProcess, type JudgeProcess } from '../../helpers/judge-service.ts';
-import { topicPrefix } from '../../helpers/kafka-topics.ts';
 import { testClients } from '../../helpers/clients.ts';
 import { useCleanups } from '../../helpers/cleanups.ts';
-import { freshDatabase } from '../../setup/database.ts';
+import { isolated as isolatedStack } from '../../helpers/isolated.ts';
 
-const { shared, kafka, serde } = testClients('judge-crash-test');
+const { kafka, serde } = testClients('judge-crash-test');
 
 const cleanup = useCleanups();
 
@@ -24,21 +22,7 @@ const slice = (runs: TaggedRuns, from: number, to: number): TaggedRuns => ({
 
 describe('experiment-judge: a crash mid-experiment', () => {
   it('SIGKILL while batches are in flight: every run counted exactly once, each ramp and the promotion decided exactly once', async () => {
-    const prefix = topicPrefix('judge-crash');
-    const admin = kafka.admin();
-    await admin.connect();
-    const applied = await applyTopics({ admin, prefix: `${prefix}.` });
-    await waitForTopics(admin, applied.map((t) => t.topic));
-    await admin.disconnect();
-    const database = await freshDatabase();
-    cleanup(() => database.drop());
-    const env = {
-      ...shared,
-      DATABASE_URL: database.url,
-      LEARNLOOP_TOPIC_PREFIX: prefix,
-      LEARNLOOP_KAFKA_SESSION_TIMEOUT_MS: '6000',
-      LEARNLOOP_KAFKA_HEARTBEAT_INTERVAL_MS: '500',
-    };
+    const { prefix, database, env } = await isolatedStack(kafka, 'judge-crash', cleanup);
 
     // A ramp of three steps, each after 10 minutes and 30 runs per arm; promotion only from 250 runs per arm.
     const step = (bp: number) => ({ candidateBasisPoints: bp, minDurationMs: 10 * minute, minRunsPerArm: 30 });

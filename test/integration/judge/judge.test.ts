@@ -1,7 +1,6 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../../lib/audit/verify.ts';
-import { applyTopics, waitForTopics } from '../../../lib/contracts/topics-apply.ts';
 import { decideApproval, getApproval } from '../../../lib/db/repositories/approvals.ts';
 import { getAgent } from '../../../lib/db/repositories/agents.ts';
 import { getExperiment } from '../../../lib/db/repositories/experiments.ts';
@@ -20,31 +19,17 @@ import {
   testPolicy,
 } from '../../helpers/judge.ts';
 import { startJudgeInProcess } from '../../helpers/judge-service.ts';
-import { topicPrefix } from '../../helpers/kafka-topics.ts';
 import { testClients } from '../../helpers/clients.ts';
 import { useCleanups } from '../../helpers/cleanups.ts';
-import { freshDatabase, type FreshDatabase } from '../../setup/database.ts';
+import { isolated as isolatedStack } from '../../helpers/isolated.ts';
+import type { FreshDatabase } from '../../setup/database.ts';
 
-const { shared, kafka, serde } = testClients('judge-test');
+const { kafka, serde } = testClients('judge-test');
 
 const cleanup = useCleanups();
 
 /** Its own topics (every catalog topic, prefixed) and database, and the environment the judge needs. */
-async function isolated(label: string): Promise<{ prefix: string; database: FreshDatabase; env: NodeJS.ProcessEnv }> {
-  const prefix = topicPrefix(label);
-  const admin = kafka.admin();
-  await admin.connect();
-  const applied = await applyTopics({ admin, prefix: `${prefix}.` });
-  await waitForTopics(admin, applied.map((t) => t.topic));
-  await admin.disconnect();
-  const database = await freshDatabase();
-  cleanup(() => database.drop());
-  return {
-    prefix,
-    database,
-    env: { ...shared, DATABASE_URL: database.url, LEARNLOOP_TOPIC_PREFIX: prefix, LEARNLOOP_KAFKA_SESSION_TIMEOUT_MS: '6000', LEARNLOOP_KAFKA_HEARTBEAT_INTERVAL_MS: '500' },
-  };
-}
+const isolated = (label: string) => isolatedStack(kafka, label, cleanup);
 
 async function judge(env: NodeJS.ProcessEnv) {
   const running = await startJudgeInProcess(env);
