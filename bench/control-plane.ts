@@ -39,7 +39,6 @@ async function closedLoop(request: (i: number) => Promise<Response>): Promise<Lo
   let i = 0;
   const warmUntil = performance.now() + 1000;
   const until = warmUntil + seconds * 1000;
-  let measuredFrom = 0;
   const worker = async () => {
     while (performance.now() < until) {
       const started = performance.now();
@@ -47,7 +46,6 @@ async function closedLoop(request: (i: number) => Promise<Response>): Promise<Lo
       await response.arrayBuffer();
       if (!response.ok) errors += 1;
       if (started >= warmUntil) {
-        measuredFrom ||= started;
         latencies.push(performance.now() - started);
       }
     }

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { Database } from './schema.ts';
 import { Migrator, NO_MIGRATIONS, type MigrationResult, type MigrationResultSet } from 'kysely/migration';
 import { migrations } from './migrations/index.ts';
 
@@ -14,7 +15,7 @@ export class MigrationError extends Error {
   }
 }
 
-function migrator(db: Kysely<any>): Migrator {
+function migrator(db: Kysely<Database>): Migrator {
   return new Migrator({ db, provider: { getMigrations: async () => ({ ...migrations }) } });
 }
 
@@ -31,12 +32,12 @@ function outcome(direction: string, set: MigrationResultSet): readonly Migration
 }
 
 /** Applies every pending migration; returns what ran, in order (empty when the database is up to date). */
-export async function migrateToLatest(db: Kysely<any>): Promise<readonly MigrationResult[]> {
+export async function migrateToLatest(db: Kysely<Database>): Promise<readonly MigrationResult[]> {
   return outcome('up', await migrator(db).migrateToLatest());
 }
 
 /** Reverts the last `steps` applied migrations ('all': every one); returns what ran, latest first. */
-export async function migrateDown(db: Kysely<any>, steps: number | 'all' = 1): Promise<readonly MigrationResult[]> {
+export async function migrateDown(db: Kysely<Database>, steps: number | 'all' = 1): Promise<readonly MigrationResult[]> {
   if (steps !== 'all' && !(Number.isInteger(steps) && steps > 0)) {
     throw new RangeError(`migrateDown: steps must be a positive whole number or 'all', not ${steps}`);
   }
