@@ -50,7 +50,11 @@ async function rawRate(topic: string, count: number): Promise<number> {
   return count / (ms / 1000);
 }
 
-async function startAggregator(prefix: string, databaseUrl: string, db: Awaited<ReturnType<typeof benchDatabase>>['db']) {
+async function startAggregator(
+  prefix: string,
+  databaseUrl: string,
+  db: Awaited<ReturnType<typeof benchDatabase>>['db'],
+) {
   const metrics = new Registry();
   return startConsumerRuntime({
     groupId: `${prefix}.signal-aggregator`,
@@ -70,7 +74,12 @@ async function startAggregator(prefix: string, databaseUrl: string, db: Awaited<
 async function throughput(agents: number) {
   const prefix = await topics(`bench-agg-${agents}`);
   const topic = `${prefix}.agent.run.completed.v1`;
-  await produceRuns(kafka, serde, prefix, Array.from({ length: events }, (_, i) => runCompleted(`agent-${i % agents}`, i)));
+  await produceRuns(
+    kafka,
+    serde,
+    prefix,
+    Array.from({ length: events }, (_, i) => runCompleted(`agent-${i % agents}`, i)),
+  );
   const raw = await rawRate(topic, events);
   const database = await benchDatabase(connection.DATABASE_URL);
   global.gc?.();
@@ -78,7 +87,11 @@ async function throughput(agents: number) {
   const runtime = await startAggregator(prefix, database.url, database.db);
   let first = 0;
   for (;;) {
-    const { rows } = await sql<{ n: string | null }>`SELECT sum(next_offset) AS n FROM consumer_offsets WHERE group_id = ${`${prefix}.signal-aggregator`} AND topic = ${topic}`.execute(database.db);
+    const { rows } = await sql<{
+      n: string | null;
+    }>`SELECT sum(next_offset) AS n FROM consumer_offsets WHERE group_id = ${`${prefix}.signal-aggregator`} AND topic = ${topic}`.execute(
+      database.db,
+    );
     const n = Number(rows[0]?.n ?? 0);
     if (n > 0) first ||= performance.now();
     if (n >= events) break;
@@ -87,10 +100,21 @@ async function throughput(agents: number) {
   const rate = events / ((performance.now() - first) / 1000);
   global.gc?.();
   const after = process.memoryUsage();
-  const { rows } = await sql<{ n: string; bytes: string }>`SELECT count(*) AS n, avg(pg_column_size(state)) AS bytes FROM aggregator_windows`.execute(database.db);
+  const { rows } = await sql<{
+    n: string;
+    bytes: string;
+  }>`SELECT count(*) AS n, avg(pg_column_size(state)) AS bytes FROM aggregator_windows`.execute(database.db);
   await runtime.stop();
   await database.drop();
-  return { agents, raw, rate, rssPerAgent: (after.rss - before.rss) / agents, heapPerAgent: (after.heapUsed - before.heapUsed) / agents, storedBytes: Number(rows[0]?.bytes ?? 0), stored: Number(rows[0]?.n ?? 0) };
+  return {
+    agents,
+    raw,
+    rate,
+    rssPerAgent: (after.rss - before.rss) / agents,
+    heapPerAgent: (after.heapUsed - before.heapUsed) / agents,
+    storedBytes: Number(rows[0]?.bytes ?? 0),
+    stored: Number(rows[0]?.n ?? 0),
+  };
 }
 
 async function latency(): Promise<{ p50: number; p99: number; samples: number }> {
@@ -101,7 +125,8 @@ async function latency(): Promise<{ p50: number; p99: number; samples: number }>
   const victims = 60;
   // Each victim gets 49 failing runs up front: one short of minRuns, so its 50th failing run is the crossing event.
   const warm: RunCompleted[] = [];
-  for (let v = 0; v < victims; v++) for (let i = 0; i < 49; i++) warm.push(runCompleted(`victim-${v}`, i, { status: 'failed' }));
+  for (let v = 0; v < victims; v++)
+    for (let i = 0; i < 49; i++) warm.push(runCompleted(`victim-${v}`, i, { status: 'failed' }));
   await produceRuns(kafka, serde, prefix, warm);
   const producer = kafka.producer({ idempotent: true });
   await producer.connect();
@@ -146,5 +171,7 @@ for (const r of results) {
       `live heap ${Math.round(r.heapPerAgent)} B/agent, resident ${Math.round(r.rssPerAgent)} B/agent, stored ${Math.round(r.storedBytes)} B/agent over ${r.stored} windows (target < 2048)\n`,
   );
 }
-process.stdout.write(`trigger latency at 2,000 events/s: p50 ${lat.p50} ms, p99 ${lat.p99} ms over ${lat.samples} triggers (target p99 < 1000 ms)\n`);
+process.stdout.write(
+  `trigger latency at 2,000 events/s: p50 ${lat.p50} ms, p99 ${lat.p99} ms over ${lat.samples} triggers (target p99 < 1000 ms)\n`,
+);
 process.exit(0);

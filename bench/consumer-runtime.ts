@@ -23,7 +23,12 @@ const prefix = topicPrefix('bench-runtime');
 const topic = `${prefix}.agent.run.completed.v1`;
 await createRuntimeTopics(kafka, prefix, partitions);
 process.stderr.write(`producing ${records} records to ${topic}\n`);
-await produceRuns(kafka, serde, prefix, Array.from({ length: records }, (_, i) => runCompleted(`agent-${i % 1000}`, i)));
+await produceRuns(
+  kafka,
+  serde,
+  prefix,
+  Array.from({ length: records }, (_, i) => runCompleted(`agent-${i % 1000}`, i)),
+);
 
 /** From the first record seen to the last: group joins are not part of throughput. */
 async function rawConsumer(decode: boolean): Promise<number> {
@@ -108,6 +113,10 @@ const dedupe = await dedupeOnly();
 process.stdout.write(`consumer runtime, ${records} records in ${partitions} partitions, ${machine()}\n`);
 process.stdout.write(`raw kafkajs consumer (no decode)          ${String(rate(raw)).padStart(8)} records/s\n`);
 process.stdout.write(`raw kafkajs consumer + Avro decode        ${String(rate(rawDecode)).padStart(8)} records/s\n`);
-process.stdout.write(`consumer runtime (decode, validate, dedupe, handler, transactional commit) ${String(rate(runtime)).padStart(8)} records/s\n`);
+process.stdout.write(
+  `consumer runtime (decode, validate, dedupe, handler, transactional commit) ${String(rate(runtime)).padStart(8)} records/s\n`,
+);
 process.stdout.write(`Postgres eventId dedupe alone (runtime's SQL) ${String(rate(dedupe)).padStart(8)} records/s\n`);
-process.stdout.write(`runtime / raw: ${(raw / runtime).toFixed(2)} (target >= 0.50); runtime / raw+decode: ${(rawDecode / runtime).toFixed(2)}\n`);
+process.stdout.write(
+  `runtime / raw: ${(raw / runtime).toFixed(2)} (target >= 0.50); runtime / raw+decode: ${(rawDecode / runtime).toFixed(2)}\n`,
+);

@@ -64,7 +64,10 @@ async function bareServer(url: string): Promise<{ port: number; server: Server; 
       const token = (req.headers.authorization ?? '').slice('Bearer '.length);
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
-      const found = await pool.query('SELECT id, name, role FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL', [hashToken(token)]);
+      const found = await pool.query(
+        'SELECT id, name, role FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL',
+        [hashToken(token)],
+      );
       if (found.rowCount === 0) {
         res.writeHead(401).end();
         return;
@@ -73,7 +76,10 @@ async function bareServer(url: string): Promise<{ port: number; server: Server; 
         const client = await pool.connect();
         try {
           await client.query('BEGIN');
-          await client.query("INSERT INTO daily_rollups (day, agent_id, metric, value) VALUES (current_date, $1, 'bench', 1) ON CONFLICT (day, agent_id, metric) DO UPDATE SET value = daily_rollups.value + 1", [req.url]);
+          await client.query(
+            "INSERT INTO daily_rollups (day, agent_id, metric, value) VALUES (current_date, $1, 'bench', 1) ON CONFLICT (day, agent_id, metric) DO UPDATE SET value = daily_rollups.value + 1",
+            [req.url],
+          );
           await client.query('COMMIT');
         } finally {
           client.release();
@@ -109,16 +115,34 @@ const seeded = await seedExperiment(database.db, { riskTier: 'high', policy: tes
 const state = newJudgeState(seeded.startedAt.getTime());
 for (let i = 0; i < 1000; i++) {
   for (const side of ['baseline', 'candidate'] as const) {
-    addCompletion(state.statistics, side, { failure: i % 10 === 0 ? 1 : 0, guardrailHit: 0, costUsd: 0.01, latencyMs: 800 + (i % 50) });
-    addEvaluation(state.statistics, side, { score: side === 'candidate' ? 0.72 + (i % 7) / 100 : 0.7 + (i % 7) / 100, passed: 1 });
+    addCompletion(state.statistics, side, {
+      failure: i % 10 === 0 ? 1 : 0,
+      guardrailHit: 0,
+      costUsd: 0.01,
+      latencyMs: 800 + (i % 50),
+    });
+    addEvaluation(state.statistics, side, {
+      score: side === 'candidate' ? 0.72 + (i % 7) / 100 : 0.7 + (i % 7) / 100,
+      passed: 1,
+    });
   }
 }
-await sql`INSERT INTO judge_experiments (experiment_id, state) VALUES (${seeded.experimentId}, ${JSON.stringify(state)}::jsonb)`.execute(database.db);
+await sql`INSERT INTO judge_experiments (experiment_id, state) VALUES (${seeded.experimentId}, ${JSON.stringify(state)}::jsonb)`.execute(
+  database.db,
+);
 for (let i = 0; i < 50; i++) {
   const other = await seedExperiment(database.db, { riskTier: 'medium', policy: testPolicy(), startedAt: new Date() });
-  const row = await database.db.selectFrom('experiments').select('version').where('id', '=', other.experimentId).executeTakeFirstOrThrow();
+  const row = await database.db
+    .selectFrom('experiments')
+    .select('version')
+    .where('id', '=', other.experimentId)
+    .executeTakeFirstOrThrow();
   await updateExperiment(database.db, other.experimentId, row.version, { status: 'awaiting_approval' });
-  await requestApproval(database.db, { experiment_id: other.experimentId, proposal_id: other.proposalId, expires_at: new Date(Date.now() + 86_400_000) });
+  await requestApproval(database.db, {
+    experiment_id: other.experimentId,
+    proposal_id: other.proposalId,
+    expires_at: new Date(Date.now() + 86_400_000),
+  });
 }
 const { token } = await createToken(database.db, { name: 'bench', role: 'admin', created_by: 'bench' });
 const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
@@ -126,20 +150,35 @@ const api = `http://127.0.0.1:${cp.port}`;
 const floor = `http://127.0.0.1:${bare.port}`;
 const agent = encodeURIComponent(seeded.agentId);
 
-const only = process.env["BENCH_ONLY"];
+const only = process.env['BENCH_ONLY'];
 const allScenarios: Array<{ name: string; request: (base: string, i: number) => Promise<Response> }> = [
-  { name: 'GET  .../learning/status (policy, session, experiment with statistics)', request: (base) => fetch(`${base}/api/agents/${agent}/learning/status`, { headers }) },
-  { name: 'GET  /api/approvals?status=pending (50 pending)', request: (base) => fetch(`${base}/api/approvals?status=pending`, { headers }) },
+  {
+    name: 'GET  .../learning/status (policy, session, experiment with statistics)',
+    request: (base) => fetch(`${base}/api/agents/${agent}/learning/status`, { headers }),
+  },
+  {
+    name: 'GET  /api/approvals?status=pending (50 pending)',
+    request: (base) => fetch(`${base}/api/approvals?status=pending`, { headers }),
+  },
   { name: 'GET  /api/audit?limit=100', request: (base) => fetch(`${base}/api/audit?limit=100`, { headers }) },
   {
     name: 'POST .../learning/policy (validate, new version, audit entry)',
-    request: (base, i) => fetch(`${base}/api/agents/${agent}/learning/policy`, { method: 'POST', headers, body: JSON.stringify({ policy: { trigger: { minRuns: 50 + (i % 1000) } } }) }),
+    request: (base, i) =>
+      fetch(`${base}/api/agents/${agent}/learning/policy`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ policy: { trigger: { minRuns: 50 + (i % 1000) } } }),
+      }),
   },
 ];
 const scenarios = allScenarios.filter((s) => only === undefined || s.name.includes(only));
 
-process.stdout.write(`control-plane benchmark on ${machine()}; ${concurrency} requests in flight, ${seconds} s per measurement, same process\n\n`);
-process.stdout.write(`| request | API req/s | p50 / p99 | bare floor req/s | p50 / p99 | API / floor |\n|---|---|---|---|---|---|\n`);
+process.stdout.write(
+  `control-plane benchmark on ${machine()}; ${concurrency} requests in flight, ${seconds} s per measurement, same process\n\n`,
+);
+process.stdout.write(
+  `| request | API req/s | p50 / p99 | bare floor req/s | p50 / p99 | API / floor |\n|---|---|---|---|---|---|\n`,
+);
 for (const s of scenarios) {
   process.stderr.write(`measuring: ${s.name}\n`);
   const measured = await closedLoop((i) => s.request(api, i));
@@ -149,8 +188,13 @@ for (const s of scenarios) {
     `| ${s.name} | ${f(measured.perSecond, 0)} | ${f(measured.p50Ms)} / ${f(measured.p99Ms)} ms | ${f(baseline.perSecond, 0)} | ${f(baseline.p50Ms)} / ${f(baseline.p99Ms)} ms | ${f(measured.perSecond / baseline.perSecond)} |${measured.errors + baseline.errors > 0 ? ` errors: ${measured.errors}/${baseline.errors}` : ''}\n`,
   );
 }
-const versions = await database.db.selectFrom('policies').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-process.stdout.write(`\npolicy versions written: ${versions.n}; audit chain length: ${(await sql<{ n: number }>`SELECT count(*)::int AS n FROM audit_log`.execute(database.db)).rows[0]!.n}\n`);
+const versions = await database.db
+  .selectFrom('policies')
+  .select((eb) => eb.fn.countAll<number>().as('n'))
+  .executeTakeFirstOrThrow();
+process.stdout.write(
+  `\npolicy versions written: ${versions.n}; audit chain length: ${(await sql<{ n: number }>`SELECT count(*)::int AS n FROM audit_log`.execute(database.db)).rows[0]!.n}\n`,
+);
 
 await cp.stop();
 await new Promise((r) => bare.server.close(r));

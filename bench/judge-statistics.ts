@@ -1,6 +1,13 @@
 // The experiment judge's statistical report, for bench/judge.ts: simulations only, no I/O.
 import { absoluteDifference, confidenceSequence, fixedHorizonSampleSize, type Moments } from '../lib/stats/index.ts';
-import { monteCarloError, seededRandom, simulateExperiment, simulationPolicy, typicalArm, type SimulationResult } from '../test/helpers/judge-simulation.ts';
+import {
+  monteCarloError,
+  seededRandom,
+  simulateExperiment,
+  simulationPolicy,
+  typicalArm,
+  type SimulationResult,
+} from '../test/helpers/judge-simulation.ts';
 
 export interface FalsePromotionReport {
   experiments: number;
@@ -22,12 +29,25 @@ export interface FalsePromotionReport {
 }
 
 /** A/A experiments analysed after every event under the most aggressive policy the judge allows. */
-export function falsePromotions(experiments: number, runs: number, onProgress: (done: number) => void = () => {}): FalsePromotionReport {
+export function falsePromotions(
+  experiments: number,
+  runs: number,
+  onProgress: (done: number) => void = () => {},
+): FalsePromotionReport {
   const started = performance.now();
   const policy = simulationPolicy();
   const results: SimulationResult[] = [];
   for (let i = 0; i < experiments; i++) {
-    results.push(simulateExperiment({ runs, baseline: typicalArm, candidate: typicalArm, policy, intervalMs: 60_000, seed: 1_000_000 + i }));
+    results.push(
+      simulateExperiment({
+        runs,
+        baseline: typicalArm,
+        candidate: typicalArm,
+        policy,
+        intervalMs: 60_000,
+        seed: 1_000_000 + i,
+      }),
+    );
     if ((i + 1) % 100 === 0) onProgress(i + 1);
   }
   const rate = (pick: (r: SimulationResult) => boolean) => results.filter(pick).length / experiments;
@@ -71,7 +91,13 @@ export interface SampleSizeReport {
  * arm at random (50/50) and the sequence is checked after every run until its lower bound is above zero. Beside it,
  * the fixed-horizon sample size for 80% power at the same α, and that test's power measured on the same runs.
  */
-export function samplesToDecision(experiments: number, effect: number, sd: number, alpha: number, tuningSampleSize: number): SampleSizeReport {
+export function samplesToDecision(
+  experiments: number,
+  effect: number,
+  sd: number,
+  alpha: number,
+  tuningSampleSize: number,
+): SampleSizeReport {
   const started = performance.now();
   const perArm = fixedHorizonSampleSize(effect, sd, alpha, 0.8);
   const fixedTotal = 2 * perArm;

@@ -47,7 +47,14 @@ const experiments = 20;
 const start = Date.UTC(2026, 2, 1);
 const policy = simulationPolicy({ minRunsPerArm: 1_000_000 });
 const records: ExperimentRecord[] = Array.from({ length: experiments }, (_, i) =>
-  experimentRecord({ id: `bench-exp-${i}`, agentId: `bench-agent-${i}`, proposalId: `p-${i}`, salt: 's', policy, startedAt: start }),
+  experimentRecord({
+    id: `bench-exp-${i}`,
+    agentId: `bench-agent-${i}`,
+    proposalId: `p-${i}`,
+    salt: 's',
+    policy,
+    startedAt: start,
+  }),
 );
 const rng = seededRandom(9);
 const raw: Array<{ topic: TopicName; value: RunAssigned | RunCompleted | RunEvaluated }> = [];
@@ -59,18 +66,58 @@ for (let i = 0; i < throughputRuns; i++) {
   const at = new Date(start + i * 1000);
   raw.push({
     topic: 'agent.run.assigned.v1',
-    value: { eventId: randomUUID(), runId, agentId: e.agentId, unitId: `u-${i}`, bucket: 1, experimentId: e.id, experimentVersion: 1, mode: 'ab', arm, versionId, assignedAt: at },
+    value: {
+      eventId: randomUUID(),
+      runId,
+      agentId: e.agentId,
+      unitId: `u-${i}`,
+      bucket: 1,
+      experimentId: e.id,
+      experimentVersion: 1,
+      mode: 'ab',
+      arm,
+      versionId,
+      assignedAt: at,
+    },
   });
   raw.push({
     topic: 'agent.run.completed.v1',
     value: {
-      eventId: randomUUID(), runId, agentId: e.agentId, agentVersionId: versionId, experimentId: e.id, arm, status: 'succeeded', startedAt: at, completedAt: at,
-      latencyMs: 900, costUsd: 0.004, inputTokens: 100, outputTokens: 50, toolCalls: 1, toolErrors: 0, guardrailHits: [], userFeedback: null, unitId: `u-${i}`,
+      eventId: randomUUID(),
+      runId,
+      agentId: e.agentId,
+      agentVersionId: versionId,
+      experimentId: e.id,
+      arm,
+      status: 'succeeded',
+      startedAt: at,
+      completedAt: at,
+      latencyMs: 900,
+      costUsd: 0.004,
+      inputTokens: 100,
+      outputTokens: 50,
+      toolCalls: 1,
+      toolErrors: 0,
+      guardrailHits: [],
+      userFeedback: null,
+      unitId: `u-${i}`,
     },
   });
   raw.push({
     topic: 'agent.run.evaluated.v1',
-    value: { eventId: randomUUID(), runId, agentId: e.agentId, agentVersionId: versionId, experimentId: e.id, arm, evaluatorId: 'j', score: rng.uniform(), passed: true, failureCategories: [], evaluatedAt: at },
+    value: {
+      eventId: randomUUID(),
+      runId,
+      agentId: e.agentId,
+      agentVersionId: versionId,
+      experimentId: e.id,
+      arm,
+      evaluatorId: 'j',
+      score: rng.uniform(),
+      passed: true,
+      failureCategories: [],
+      evaluatedAt: at,
+    },
   });
 }
 process.stderr.write(`encoding ${raw.length} events\n`);
@@ -85,7 +132,14 @@ async function decodeAll(onEvent: (event: ConsumedEvent) => void): Promise<numbe
     const { value } = await serde.decode(bytes);
     const valid = validateEvent(topic, value);
     if (!valid.ok) throw new Error(valid.error);
-    onEvent({ topic, partition: 0, offset: offset++, key: null, eventId: (value as { eventId: string }).eventId, value });
+    onEvent({
+      topic,
+      partition: 0,
+      offset: offset++,
+      key: null,
+      eventId: (value as { eventId: string }).eventId,
+      value,
+    });
   }
   return (performance.now() - started) / 1000;
 }

@@ -55,7 +55,9 @@ function httpConnection(onIdle: (c: HttpConn) => void): HttpConn {
       conn.dueAt = dueAt;
       conn.sentAt = performance.now();
       const body = nextBody();
-      socket.write(`POST /v1/assign HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      socket.write(
+        `POST /v1/assign HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
     },
     close: () => socket.destroy(),
   };
@@ -148,24 +150,38 @@ if (kind === 'http') {
     );
   }
 } else {
-  const pkg = loadServices().routerPackage as unknown as { learnloop: { router: { v1: { Router: grpc.ServiceClientConstructor } } } };
-  const client = new pkg.learnloop.router.v1.Router(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as grpc.Client &
+  const pkg = loadServices().routerPackage as unknown as {
+    learnloop: { router: { v1: { Router: grpc.ServiceClientConstructor } } };
+  };
+  const client = new pkg.learnloop.router.v1.Router(
+    `127.0.0.1:${port}`,
+    grpc.credentials.createInsecure(),
+  ) as grpc.Client &
     Record<string, (req: object, cb: (err: grpc.ServiceError | null, res: GrpcAssignResponse) => void) => void>;
   const call = (dueAt: number, then?: () => void) => {
     const i = seq++;
     const sentAt = performance.now();
-    client['assign']!({ agentId: 'agent-1', runId: `run-${process.pid}-${i}`, unitId: `user-${i % 100_000}` }, (err) => {
-      if (err) errors++;
-      done(sentAt, dueAt);
-      then?.();
-    });
+    client['assign']!(
+      { agentId: 'agent-1', runId: `run-${process.pid}-${i}`, unitId: `user-${i % 100_000}` },
+      (err) => {
+        if (err) errors++;
+        done(sentAt, dueAt);
+        then?.();
+      },
+    );
   };
-  await new Promise<void>((resolve, reject) => client.waitForReady(Date.now() + 5000, (err) => (err ? reject(err) : resolve())));
+  await new Promise<void>((resolve, reject) =>
+    client.waitForReady(Date.now() + 5000, (err) => (err ? reject(err) : resolve())),
+  );
   if (mode === 'closed') {
     const loop = () => call(performance.now(), loop);
     for (let i = 0; i < amount; i++) loop();
     setTimeout(() => finish(() => client.close()), warmupMs + measureMs);
   } else {
-    openLoop(amount, (dueAt) => call(dueAt), () => client.close());
+    openLoop(
+      amount,
+      (dueAt) => call(dueAt),
+      () => client.close(),
+    );
   }
 }

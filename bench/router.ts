@@ -61,15 +61,35 @@ const ids = Array.from({ length: 100_000 }, (_, i) => `user-${i}-4a1b9c2d`);
 const runIds = Array.from({ length: 100_000 }, (_, i) => `run-${i}-7f3e0b1a-22c4`);
 const bucketOf = bucketer('bench-salt');
 const view = table.get('agent-1');
-const conditions = { nowMs: Date.now(), ready: true, stateAgeMs: 0, maxStateAgeMs: 30_000, taggingAvailable: true, tagRoom: 1000 };
+const conditions = {
+  nowMs: Date.now(),
+  ready: true,
+  stateAgeMs: 0,
+  maxStateAgeMs: 30_000,
+  taggingAvailable: true,
+  tagRoom: 1000,
+};
 const ops = 1_000_000;
 const inProcess = {
   hash: nsPerOp('hash', ops, (i) => bucketOf(ids[i % ids.length]!)),
   hashNonAscii: nsPerOp('hash', ops, (i) => bucketOf(`usuário-${i % 100_000}-日本-🦊`)),
-  decide: nsPerOp('decide', ops, (i) => decide(view, { agentId: 'agent-1', runId: runIds[i % runIds.length]!, unitId: ids[i % ids.length]! }, conditions)),
-  assign: nsPerOp('assign', ops, (i) => core.assign({ agentId: 'agent-1', runId: runIds[i % runIds.length]!, unitId: ids[i % ids.length]! }, 'inprocess')),
+  decide: nsPerOp('decide', ops, (i) =>
+    decide(view, { agentId: 'agent-1', runId: runIds[i % runIds.length]!, unitId: ids[i % ids.length]! }, conditions),
+  ),
+  assign: nsPerOp('assign', ops, (i) =>
+    core.assign({ agentId: 'agent-1', runId: runIds[i % runIds.length]!, unitId: ids[i % ids.length]! }, 'inprocess'),
+  ),
   stateAge: nsPerOp('age', ops, () => stateAgeMs(freshness, Date.now())),
-  jsonOnly: nsPerOp('json', ops, (i) => JSON.stringify({ agentId: 'agent-1', runId: runIds[i % runIds.length]!, versionId: 'v', experimentId: 'e', arm: 'candidate', shadow: null })),
+  jsonOnly: nsPerOp('json', ops, (i) =>
+    JSON.stringify({
+      agentId: 'agent-1',
+      runId: runIds[i % runIds.length]!,
+      versionId: 'v',
+      experimentId: 'e',
+      arm: 'candidate',
+      shadow: null,
+    }),
+  ),
 };
 
 // ---- servers ----
@@ -81,9 +101,19 @@ const routerHttp = await startOpsServer({
   readiness: [{ name: 'state', check: core.ready }],
   routes: httpApiRoutes({ core, metrics, token: undefined, maxBodyBytes: 16_384 }),
 });
-const constantBody = JSON.stringify({ agentId: 'agent-1', runId: 'run-0-7f3e0b1a-22c4', versionId: 'v-cand', experimentId: 'exp-1', arm: 'candidate', shadow: null });
+const constantBody = JSON.stringify({
+  agentId: 'agent-1',
+  runId: 'run-0-7f3e0b1a-22c4',
+  versionId: 'v-cand',
+  experimentId: 'exp-1',
+  arm: 'candidate',
+  shadow: null,
+});
 const bare = createServer((_req, res) => {
-  res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(constantBody) });
+  res.writeHead(200, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(constantBody),
+  });
   res.end(constantBody);
 });
 await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
@@ -91,10 +121,20 @@ const barePort = (bare.address() as AddressInfo).port;
 
 const routerGrpc = await startGrpcServer({ host: '127.0.0.1', port: 0, core, metrics, token: undefined });
 const bareGrpc = new grpc.Server();
-const constantGrpc = { agentId: 'agent-1', runId: 'run-0', versionId: 'v-cand', experimentId: 'exp-1', arm: 'ARM_CANDIDATE' };
-bareGrpc.addService(loadServices().router, { Assign: (_call: unknown, cb: grpc.sendUnaryData<typeof constantGrpc>) => cb(null, constantGrpc) });
+const constantGrpc = {
+  agentId: 'agent-1',
+  runId: 'run-0',
+  versionId: 'v-cand',
+  experimentId: 'exp-1',
+  arm: 'ARM_CANDIDATE',
+};
+bareGrpc.addService(loadServices().router, {
+  Assign: (_call: unknown, cb: grpc.sendUnaryData<typeof constantGrpc>) => cb(null, constantGrpc),
+});
 const bareGrpcPort = await new Promise<number>((resolve, reject) =>
-  bareGrpc.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  bareGrpc.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
+    err ? reject(err) : resolve(p),
+  ),
 );
 
 // ---- load ----
@@ -116,7 +156,16 @@ function load(kind: 'http' | 'grpc', port: number, mode: 'closed' | 'open', amou
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      ['--disable-warning=TimeoutNegativeWarning', loadScript, kind, String(port), mode, String(warmupMs), String(measureMs), String(amount)],
+      [
+        '--disable-warning=TimeoutNegativeWarning',
+        loadScript,
+        kind,
+        String(port),
+        mode,
+        String(warmupMs),
+        String(measureMs),
+        String(amount),
+      ],
       { maxBuffer: 1 << 20 },
       (err, stdout) => {
         if (err) return reject(err);
@@ -163,7 +212,8 @@ await routerGrpc.close();
 bareGrpc.forceShutdown();
 
 // ---- report ----
-const f = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const f = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const row = (name: string, l: Load) =>
   `| ${name} | ${f(l.perSecond)}/s | ${f(l.cpuUsPerRequest, 1)} µs | ${f(l.p50Ms, 3)} ms | ${f(l.p99Ms, 3)} ms | ${f(l.p99FromDueMs, 3)} ms | ${l.errors} |`;
 const ratios = (router: { saturation: Load }, ceiling: { saturation: Load }) =>

@@ -52,7 +52,9 @@ async function main(): Promise<void> {
   const base = parseStackSettings({});
   if (!base.ok) throw base.error;
   ensureDist(join(projectRoot, '.learnloop'), (line) => process.stderr.write(`${line}\n`));
-  process.stdout.write(`stack start-up on ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown cpu'}), jars cached\n`);
+  process.stdout.write(
+    `stack start-up on ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown cpu'}), jars cached\n`,
+  );
 
   const baseline = freshSettings(41000);
   const sequentialMs = await sequentialStart(baseline);
@@ -95,11 +97,20 @@ async function main(): Promise<void> {
 
   warm.sort((a, b) => a - b);
   const rows: Array<[string, string, string]> = [
-    ['cold start, all three parts', `learnloop stack up (parallel): ${seconds(coldMs)}`, `baseline, one after another: ${seconds(sequentialMs)} (ratio ${(coldMs / sequentialMs).toFixed(2)}; target < 60 s)`],
-    ['up with everything running (CLI, median of 5)', seconds(warm[2]!), `node -e 0: ${seconds(nodeFloor)} (target < 2 s)`],
+    [
+      'cold start, all three parts',
+      `learnloop stack up (parallel): ${seconds(coldMs)}`,
+      `baseline, one after another: ${seconds(sequentialMs)} (ratio ${(coldMs / sequentialMs).toFixed(2)}; target < 60 s)`,
+    ],
+    [
+      'up with everything running (CLI, median of 5)',
+      seconds(warm[2]!),
+      `node -e 0: ${seconds(nodeFloor)} (target < 2 s)`,
+    ],
     ['Kafka restarted after kill -9', seconds(restartMs), ''],
   ];
-  for (const [what, figure, against] of rows) process.stdout.write(`${what.padEnd(48)} ${figure.padEnd(40)} ${against}\n`);
+  for (const [what, figure, against] of rows)
+    process.stdout.write(`${what.padEnd(48)} ${figure.padEnd(40)} ${against}\n`);
 }
 
 await main();

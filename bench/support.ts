@@ -19,7 +19,9 @@ export async function benchConnection(): Promise<BenchConnection> {
   if (fromEnv.ok) return { ...fromEnv.value, KAFKA_BROKERS: fromEnv.value.KAFKA_BROKERS.join(',') };
   const settings = parseStackSettings(process.env);
   if (!settings.ok) throw settings.error;
-  return (await stackUp(settings.value, (line) => process.stderr.write(`stack: ${line}\n`))) as unknown as BenchConnection;
+  return (await stackUp(settings.value, (line) =>
+    process.stderr.write(`stack: ${line}\n`),
+  )) as unknown as BenchConnection;
 }
 
 /** A new migrated database on the same server, dropped by the returned function. */

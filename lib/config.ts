@@ -42,27 +42,40 @@ export function parseConfig<S extends z.ZodObject>(
 }
 
 /** Same as parseConfig, but throws the ConfigError: for process start-up, where the message is the whole story. */
-export function loadConfig<S extends z.ZodObject>(schema: S, env: Record<string, string | undefined> = process.env): z.infer<S> {
+export function loadConfig<S extends z.ZodObject>(
+  schema: S,
+  env: Record<string, string | undefined> = process.env,
+): z.infer<S> {
   const result = parseConfig(schema, env);
   if (!result.ok) throw result.error;
   return result.value;
 }
 
 const url = (protocols: readonly string[]) =>
-  z.string().refine((value) => {
-    try {
-      return protocols.includes(new URL(value).protocol);
-    } catch {
-      return false;
-    }
-  }, `must be a ${protocols.join(' or ')} URL`);
+  z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a ${protocols.join(' or ')} URL`,
+  );
 
 /** Where learnloop finds the user's infrastructure (DESIGN §7). */
 export const connectionSchema = z.object({
   KAFKA_BROKERS: z
     .string()
-    .transform((value) => value.split(',').map((b) => b.trim()).filter(Boolean))
-    .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'each broker must be host:port')).min(1, 'at least one broker')),
+    .transform((value) =>
+      value
+        .split(',')
+        .map((b) => b.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'each broker must be host:port')).min(1, 'at least one broker'),
+    ),
   SCHEMA_REGISTRY_URL: url(['http:', 'https:']),
   DATABASE_URL: url(['postgres:', 'postgresql:']),
 });
@@ -70,7 +83,10 @@ export type Connection = z.infer<typeof connectionSchema>;
 
 /** Several learnloop installations (or test runs) can share one cluster: each prefixes its topics and groups. */
 export const namespaceSchema = z.object({
-  LEARNLOOP_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, underscore and dash only').optional(),
+  LEARNLOOP_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, underscore and dash only')
+    .optional(),
 });
 
 /** The physical name of a catalog topic or consumer group under an optional prefix. */

@@ -27,7 +27,6 @@ const consumerSchema = z.object({
   LEARNLOOP_KAFKA_HEARTBEAT_INTERVAL_MS: positiveInt.default(3_000),
 });
 
-
 /** Connections for one service, closed by the process's shutdown after the service's own stop hook. */
 export function connect(ctx: ServiceContext, clientId: string): Connections {
   const env = loadConfig(connectionSchema.extend(namespaceSchema.shape).extend(consumerSchema.shape), ctx.env);

@@ -30,7 +30,10 @@ export interface OpsServer {
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const payload = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(payload),
+  });
   res.end(payload);
 }
 
@@ -60,7 +63,12 @@ export function readBody(req: IncomingMessage, limit: number, then: (body: Body)
     if (size > limit) finish({ ok: false, error: `body: larger than ${limit} bytes` });
     else chunks.push(chunk);
   });
-  req.on('end', () => finish({ ok: true, text: chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8') }));
+  req.on('end', () =>
+    finish({
+      ok: true,
+      text: chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'),
+    }),
+  );
   req.on('error', () => finish({ ok: false, error: 'body: the request was aborted' }));
 }
 
@@ -89,7 +97,8 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
     if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
     else res.destroy();
   };
-  const notFound = (req: IncomingMessage, res: ServerResponse, path: string) => sendJson(res, 404, { error: `no route for ${req.method} ${path}` });
+  const notFound = (req: IncomingMessage, res: ServerResponse, path: string) =>
+    sendJson(res, 404, { error: `no route for ${req.method} ${path}` });
 
   const server = createServer((req, res) => {
     const url = req.url ?? '/';
@@ -149,7 +158,8 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
 /** For a server's listen failure: a taken port is a configuration problem, named by its variable. */
 export function portInUse(variable: string, host: string, port: number) {
   return (err: NodeJS.ErrnoException): never => {
-    if (err.code === 'EADDRINUSE') throw new ConfigError([`${variable}=${port}: ${host}:${port} is already in use by another program`]);
+    if (err.code === 'EADDRINUSE')
+      throw new ConfigError([`${variable}=${port}: ${host}:${port} is already in use by another program`]);
     throw err;
   };
 }

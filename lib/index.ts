@@ -7,4 +7,11 @@ export {
   type RunEventsProducerOptions,
 } from './kafka/producer.ts';
 export { EventValidationError, validateRunCompleted, validateRunEvaluated } from './contracts/validation.ts';
-export type { Arm, GuardrailHit, RunCompleted, RunEvaluated, RunStatus, Severity } from './contracts/types.generated.ts';
+export type {
+  Arm,
+  GuardrailHit,
+  RunCompleted,
+  RunEvaluated,
+  RunStatus,
+  Severity,
+} from './contracts/types.generated.ts';

@@ -6,4 +6,10 @@ import { routerSidecar } from './router-sidecar/index.ts';
 import { signalAggregator } from './signal-aggregator/index.ts';
 
 /** Every service `learnloop run` knows, in the order `run all` starts them. Services register here as they are built. */
-export const services: readonly ServiceDefinition[] = [signalAggregator, proposer, experimentJudge, routerSidecar, controlPlane];
+export const services: readonly ServiceDefinition[] = [
+  signalAggregator,
+  proposer,
+  experimentJudge,
+  routerSidecar,
+  controlPlane,
+];

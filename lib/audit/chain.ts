@@ -81,7 +81,8 @@ export function chainVerifier(prevHash: string = GENESIS_HASH): ChainVerifier {
         return { firstBrokenId: row.id, reason: 'prev_hash_mismatch', expected: lastHash, actual: row.prev_hash };
       }
       const recomputed = auditHash(row, row.prev_hash);
-      if (recomputed !== row.hash) return { firstBrokenId: row.id, reason: 'hash_mismatch', expected: recomputed, actual: row.hash };
+      if (recomputed !== row.hash)
+        return { firstBrokenId: row.id, reason: 'hash_mismatch', expected: recomputed, actual: row.hash };
       lastHash = row.hash;
       return undefined;
     },

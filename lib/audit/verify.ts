@@ -34,14 +34,21 @@ async function checkRange(
  * This detects changes made around the database's triggers; it cannot detect a rewrite that recomputes every hash
  * after the change. Against that, compare the last hash with one kept outside the database.
  */
-export async function verifyAuditChain(db: Kysely<Database>, options: { pageSize?: number } = {}): Promise<AuditVerification> {
+export async function verifyAuditChain(
+  db: Kysely<Database>,
+  options: { pageSize?: number } = {},
+): Promise<AuditVerification> {
   const pageSize = options.pageSize ?? 1000;
   const verifier = chainVerifier();
   const position = { lastId: 0 }; // ids start at 1
   const broken = await checkRange(db, verifier, position, pageSize);
   if (broken) return { ok: false, rows: verifier.rows, ...broken };
 
-  const head = await db.selectFrom('audit_chain_head').select(['last_id', 'last_hash']).where('singleton', '=', true).executeTakeFirst();
+  const head = await db
+    .selectFrom('audit_chain_head')
+    .select(['last_id', 'last_hash'])
+    .where('singleton', '=', true)
+    .executeTakeFirst();
   if (!head) throw new Error('audit_chain_head has no row: is the database migrated?');
   const headId = head.last_id ?? 0;
   if (headId > position.lastId) {
@@ -54,6 +61,21 @@ export async function verifyAuditChain(db: Kysely<Database>, options: { pageSize
   const firstBrokenId =
     headId > position.lastId
       ? headId
-      : ((await db.selectFrom('audit_log').select('id').where('id', '>', headId).orderBy('id').limit(1).executeTakeFirst())?.id ?? headId);
-  return { ok: false, rows: verifier.rows, firstBrokenId, reason: 'head_mismatch', expected: head.last_hash, actual: verifier.lastHash };
+      : ((
+          await db
+            .selectFrom('audit_log')
+            .select('id')
+            .where('id', '>', headId)
+            .orderBy('id')
+            .limit(1)
+            .executeTakeFirst()
+        )?.id ?? headId);
+  return {
+    ok: false,
+    rows: verifier.rows,
+    firstBrokenId,
+    reason: 'head_mismatch',
+    expected: head.last_hash,
+    actual: verifier.lastHash,
+  };
 }

@@ -28,12 +28,15 @@ export async function agentsCommand(args: readonly string[], env: NodeJS.Process
   try {
     raw = JSON.parse(await readFile(file, 'utf8'));
   } catch (err) {
-    process.stderr.write(`learnloop agents: cannot read ${file}: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(
+      `learnloop agents: cannot read ${file}: ${err instanceof Error ? err.message : String(err)}\n`,
+    );
     return 1;
   }
   const parsed = agentRegistrationSchema.safeParse(raw);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) process.stderr.write(`learnloop agents: ${file}: ${issue.path.join('.') || '(file)'}: ${issue.message}\n`);
+    for (const issue of parsed.error.issues)
+      process.stderr.write(`learnloop agents: ${file}: ${issue.path.join('.') || '(file)'}: ${issue.message}\n`);
     return 1;
   }
   const { DATABASE_URL } = loadConfig(connectionSchema.pick({ DATABASE_URL: true }), env);
@@ -45,11 +48,20 @@ export async function agentsCommand(args: readonly string[], env: NodeJS.Process
       const registered = await registerAgentVersion(trx, { agent_id: agentId, config });
       if (live) {
         await setLiveVersion(trx, agentId, registered.version.id);
-        await appendAudit(trx, { actor: 'cli', action: 'agent.live_version_set', agent_id: agentId, subject_type: 'version', subject_id: registered.version.id, payload: { created: registered.created } });
+        await appendAudit(trx, {
+          actor: 'cli',
+          action: 'agent.live_version_set',
+          agent_id: agentId,
+          subject_type: 'version',
+          subject_id: registered.version.id,
+          payload: { created: registered.created },
+        });
       }
       return registered;
     });
-    process.stdout.write(`${result.version.id}  ${result.created ? 'registered' : 'already registered'}${parsed.data.live ? ', live' : ''}\n`);
+    process.stdout.write(
+      `${result.version.id}  ${result.created ? 'registered' : 'already registered'}${parsed.data.live ? ', live' : ''}\n`,
+    );
     return 0;
   } finally {
     await db.destroy();

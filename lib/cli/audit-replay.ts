@@ -8,7 +8,6 @@ Reads audit entry <id> at DATABASE_URL, runs the judge's statistics and decision
 matches the recorded decision. --json prints the recorded and recomputed decisions and every difference.
 Exit codes: 0 matches, 1 differs or the entry is not a judge decision (or failed), 2 usage.`;
 
-
 /** `learnloop audit replay <id> [--json]`; returns the exit code. */
 export async function auditReplayCommand(args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
@@ -19,7 +18,9 @@ export async function auditReplayCommand(args: readonly string[], env: NodeJS.Pr
   const rest = args.filter((a) => a !== '--json');
   const [raw, ...extra] = rest;
   if (raw === undefined || extra.length > 0 || !/^[1-9]\d*$/.test(raw)) {
-    process.stderr.write(`learnloop: audit replay takes one audit entry id (a positive whole number)\n${auditReplayHelp}\n`);
+    process.stderr.write(
+      `learnloop: audit replay takes one audit entry id (a positive whole number)\n${auditReplayHelp}\n`,
+    );
     return 2;
   }
   const db = openDb(env);
@@ -31,9 +32,15 @@ export async function auditReplayCommand(args: readonly string[], env: NodeJS.Pr
       return 1;
     }
     const result = replayAuditEntry(row);
-    if (json) process.stdout.write(`${JSON.stringify({ id: row.id, action: row.action, subject: `${row.subject_type}:${row.subject_id}`, ...result }, null, 2)}\n`);
+    if (json)
+      process.stdout.write(
+        `${JSON.stringify({ id: row.id, action: row.action, subject: `${row.subject_type}:${row.subject_id}`, ...result }, null, 2)}\n`,
+      );
     if (!result.replayable) {
-      if (!json) process.stdout.write(`audit entry ${row.id} (${row.action}) is not a decision of the experiment judge: nothing to recompute\n`);
+      if (!json)
+        process.stdout.write(
+          `audit entry ${row.id} (${row.action}) is not a decision of the experiment judge: nothing to recompute\n`,
+        );
       return 1;
     }
     if (!json) {
@@ -46,7 +53,9 @@ export async function auditReplayCommand(args: readonly string[], env: NodeJS.Pr
     }
     return result.matches ? 0 : 1;
   } catch (err) {
-    process.stderr.write(`learnloop: replaying audit entry ${raw} failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(
+      `learnloop: replaying audit entry ${raw} failed: ${err instanceof Error ? err.message : String(err)}\n`,
+    );
     return 1;
   } finally {
     await db.destroy();

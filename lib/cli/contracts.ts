@@ -22,7 +22,11 @@ Commands:
 const stderrLogger = () => createLogger({ level: 'warn', write: (line) => process.stderr.write(line) });
 
 function fail(err: unknown): number {
-  if (err instanceof ConfigError || err instanceof SchemaRegistryError || (err instanceof Error && err.name.startsWith('KafkaJS'))) {
+  if (
+    err instanceof ConfigError ||
+    err instanceof SchemaRegistryError ||
+    (err instanceof Error && err.name.startsWith('KafkaJS'))
+  ) {
     process.stderr.write(`learnloop: ${err.message}\n`);
     return 1;
   }
@@ -43,13 +47,19 @@ export async function topicsCommand(args: readonly string[], env: NodeJS.Process
   const config = parseConfig(connectionSchema.pick({ KAFKA_BROKERS: true }).extend(namespaceSchema.shape), env);
   if (!config.ok) return fail(config.error);
   const prefix = config.value.LEARNLOOP_TOPIC_PREFIX;
-  const admin = createKafka({ brokers: config.value.KAFKA_BROKERS, clientId: 'learnloop-topics', logger: stderrLogger() }).admin();
+  const admin = createKafka({
+    brokers: config.value.KAFKA_BROKERS,
+    clientId: 'learnloop-topics',
+    logger: stderrLogger(),
+  }).admin();
   try {
     await admin.connect();
     const results = await applyTopics({ admin, ...(prefix ? { prefix: `${prefix}.` } : {}) });
     const width = Math.max(...results.map((r) => r.topic.length));
     for (const { topic, actions, notes } of results) {
-      process.stdout.write(`${topic.padEnd(width)}  ${actions.length === 0 ? 'unchanged' : actions.join('; ')}${notes.map((n) => ` (${n})`).join('')}\n`);
+      process.stdout.write(
+        `${topic.padEnd(width)}  ${actions.length === 0 ? 'unchanged' : actions.join('; ')}${notes.map((n) => ` (${n})`).join('')}\n`,
+      );
     }
     return 0;
   } catch (err) {
@@ -73,7 +83,9 @@ export async function schemasCommand(args: readonly string[], env: NodeJS.Proces
       const results = await registerSchemas({ registryUrl: config.value.SCHEMA_REGISTRY_URL });
       const width = Math.max(...results.map((r) => r.subject.length));
       for (const { subject, id, action } of results) {
-        process.stdout.write(`${subject.padEnd(width)}  id ${String(id).padEnd(6)} ${action}, compatibility BACKWARD\n`);
+        process.stdout.write(
+          `${subject.padEnd(width)}  id ${String(id).padEnd(6)} ${action}, compatibility BACKWARD\n`,
+        );
       }
       return 0;
     } catch (err) {
@@ -89,7 +101,9 @@ export async function schemasCommand(args: readonly string[], env: NodeJS.Proces
       // Not written yet: differs.
     }
     if (rest[0] === '--check') {
-      process.stdout.write(`${generatedTypesPath}: ${current === fresh ? 'up to date' : 'out of date (run learnloop schemas codegen)'}\n`);
+      process.stdout.write(
+        `${generatedTypesPath}: ${current === fresh ? 'up to date' : 'out of date (run learnloop schemas codegen)'}\n`,
+      );
       return current === fresh ? 0 : 1;
     }
     if (current !== fresh) writeFileSync(generatedTypesPath, fresh);

@@ -33,7 +33,9 @@ function usage(message: string): number {
 }
 
 /** `--down`, `--down N`, `--down all`; undefined steps = migrate up. */
-export function parseMigrateArgs(args: readonly string[]): { ok: true; down?: number | 'all' } | { ok: false; error: string } {
+export function parseMigrateArgs(
+  args: readonly string[],
+): { ok: true; down?: number | 'all' } | { ok: false; error: string } {
   if (args.length === 0) return { ok: true };
   const [flag, value, ...extra] = args;
   if (flag !== '--down' || extra.length > 0) return { ok: false, error: `unexpected arguments: ${args.join(' ')}` };
@@ -60,8 +62,10 @@ export async function dbCommand(args: readonly string[], env: NodeJS.ProcessEnv)
   if (!db) return 1;
   try {
     const results = parsed.down === undefined ? await migrateToLatest(db) : await migrateDown(db, parsed.down);
-    for (const result of results) process.stdout.write(`${result.direction === 'Up' ? 'applied ' : 'reverted'} ${result.migrationName}\n`);
-    if (results.length === 0) process.stdout.write(parsed.down === undefined ? 'database is up to date\n' : 'no migration to revert\n');
+    for (const result of results)
+      process.stdout.write(`${result.direction === 'Up' ? 'applied ' : 'reverted'} ${result.migrationName}\n`);
+    if (results.length === 0)
+      process.stdout.write(parsed.down === undefined ? 'database is up to date\n' : 'no migration to revert\n');
     return 0;
   } catch (err) {
     return failed(err instanceof MigrationError ? err.message : `migrating failed: ${explain(err)}`);
@@ -91,7 +95,9 @@ export async function auditCommand(args: readonly string[], env: NodeJS.ProcessE
       process.stdout.write(`audit chain intact: ${result.rows} rows\n`);
       return 0;
     }
-    process.stdout.write(`audit chain broken at row ${result.firstBrokenId}: ${result.reason} (expected ${result.expected}, found ${result.actual})\n`);
+    process.stdout.write(
+      `audit chain broken at row ${result.firstBrokenId}: ${result.reason} (expected ${result.expected}, found ${result.actual})\n`,
+    );
     return 1;
   } catch (err) {
     return failed(`verifying the audit chain failed: ${explain(err)}`);

@@ -46,12 +46,16 @@ Every other setting is a LEARNLOOP_* variable; see docs/operations.md.`;
 async function run(args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const [name] = args;
   if (name === undefined || name === '--help' || name === '-h') {
-    process.stdout.write(`learnloop run <service>|all\n\nServices: ${services.map((s) => s.name).join(', ') || '(none built yet)'}\n`);
+    process.stdout.write(
+      `learnloop run <service>|all\n\nServices: ${services.map((s) => s.name).join(', ') || '(none built yet)'}\n`,
+    );
     return name === undefined ? 2 : 0;
   }
   const selected = name === 'all' ? services : services.filter((s) => s.name === name);
   if (selected.length === 0 && name !== 'all') {
-    process.stderr.write(`learnloop: no service "${name}" (services: ${services.map((s) => s.name).join(', ') || 'none built yet'}, or all)\n`);
+    process.stderr.write(
+      `learnloop: no service "${name}" (services: ${services.map((s) => s.name).join(', ') || 'none built yet'}, or all)\n`,
+    );
     return 2;
   }
   const connection = parseConfig(connectionSchema, env);

@@ -17,7 +17,9 @@ export async function prepareInfrastructure(env: NodeJS.ProcessEnv, progress: (l
   const db = createDb({ url: config.DATABASE_URL, max: 1, logger });
   try {
     const applied = await migrateToLatest(db);
-    progress(`database: ${applied.length === 0 ? 'up to date' : `applied ${applied.map((m) => m.migrationName).join(', ')}`}`);
+    progress(
+      `database: ${applied.length === 0 ? 'up to date' : `applied ${applied.map((m) => m.migrationName).join(', ')}`}`,
+    );
   } finally {
     await db.destroy();
   }
@@ -34,5 +36,7 @@ export async function prepareInfrastructure(env: NodeJS.ProcessEnv, progress: (l
   }
 
   const subjects = await registerSchemas({ registryUrl: config.SCHEMA_REGISTRY_URL });
-  progress(`schemas: ${subjects.length} subjects, ${subjects.filter((s) => s.action === 'registered').length} newly registered`);
+  progress(
+    `schemas: ${subjects.length} subjects, ${subjects.filter((s) => s.action === 'registered').length} newly registered`,
+  );
 }

@@ -9,7 +9,10 @@ import type { ServiceDefinition } from '../service.ts';
  * Hosts services in this process behind one /metrics, /healthz and /readyz, until SIGTERM or SIGINT. Resolves when the
  * services are started; the process then lives until a signal.
  */
-export async function runServices(selected: readonly ServiceDefinition[], env: Record<string, string | undefined>): Promise<void> {
+export async function runServices(
+  selected: readonly ServiceDefinition[],
+  env: Record<string, string | undefined>,
+): Promise<void> {
   const settings = loadConfig(processSchema, env);
   const process_ = selected.length === 1 ? selected[0]!.name : 'all';
   const logger = createLogger({ level: settings.LEARNLOOP_LOG_LEVEL, bindings: { process: process_ } });

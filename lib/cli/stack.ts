@@ -52,7 +52,9 @@ export async function stackCommand(args: readonly string[], env: NodeJS.ProcessE
     case 'status': {
       const rows = await stackStatus(settings);
       for (const row of rows) {
-        process.stdout.write(`${row.name.padEnd(9)} ${row.state.padEnd(13)} ${row.pid === undefined ? '-' : String(row.pid).padEnd(7)} ${row.detail}\n`);
+        process.stdout.write(
+          `${row.name.padEnd(9)} ${row.state.padEnd(13)} ${row.pid === undefined ? '-' : String(row.pid).padEnd(7)} ${row.detail}\n`,
+        );
       }
       return rows.every((row) => row.state === 'running') ? 0 : 3;
     }
@@ -60,13 +62,20 @@ export async function stackCommand(args: readonly string[], env: NodeJS.ProcessE
       const { values, positionals } = parseArgs({
         args: [...rest],
         allowPositionals: true,
-        options: { lines: { type: 'string', short: 'n', default: '50' }, follow: { type: 'boolean', short: 'f', default: false } },
+        options: {
+          lines: { type: 'string', short: 'n', default: '50' },
+          follow: { type: 'boolean', short: 'f', default: false },
+        },
       });
       const lines = Number(values.lines);
-      if (!Number.isInteger(lines) || lines < 0) throw new StackError(`--lines must be a whole number, not "${values.lines}"`);
+      if (!Number.isInteger(lines) || lines < 0)
+        throw new StackError(`--lines must be a whole number, not "${values.lines}"`);
       const components = stackComponents(settings);
       const unknown = positionals.filter((name) => !components.some((c) => c.name === name));
-      if (unknown.length > 0) throw new StackError(`no such part: ${unknown.join(', ')} (parts: ${components.map((c) => c.name).join(', ')})`);
+      if (unknown.length > 0)
+        throw new StackError(
+          `no such part: ${unknown.join(', ')} (parts: ${components.map((c) => c.name).join(', ')})`,
+        );
       const files = components
         .filter((c) => positionals.length === 0 || positionals.includes(c.name))
         .map((c) => c.logFile)
@@ -75,7 +84,9 @@ export async function stackCommand(args: readonly string[], env: NodeJS.ProcessE
         progress('no logs yet: run `learnloop stack up` first');
         return 1;
       }
-      const tail = spawn('tail', ['-n', String(lines), ...(values.follow ? ['-F'] : []), ...files], { stdio: 'inherit' });
+      const tail = spawn('tail', ['-n', String(lines), ...(values.follow ? ['-F'] : []), ...files], {
+        stdio: 'inherit',
+      });
       return new Promise((resolve) => tail.on('exit', (code) => resolve(code ?? 0)));
     }
     default:

@@ -28,18 +28,32 @@ export async function tokensCommand(args: readonly string[], env: NodeJS.Process
     process.stdout.write(`${tokensHelp}\n`);
     return command === undefined ? 2 : 0;
   }
-  if (!['create', 'list', 'revoke'].includes(command)) return usage(`unknown command "${command}" (create, list, revoke)`);
-  let parsed: ReturnType<typeof parseArgs<{ options: { role: { type: 'string' }; name: { type: 'string' } }; allowPositionals: true; strict: true }>>;
+  if (!['create', 'list', 'revoke'].includes(command))
+    return usage(`unknown command "${command}" (create, list, revoke)`);
+  let parsed: ReturnType<
+    typeof parseArgs<{
+      options: { role: { type: 'string' }; name: { type: 'string' } };
+      allowPositionals: true;
+      strict: true;
+    }>
+  >;
   try {
-    parsed = parseArgs({ args: [...rest], options: { role: { type: 'string' }, name: { type: 'string' } }, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: [...rest],
+      options: { role: { type: 'string' }, name: { type: 'string' } },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (err) {
     return usage(err instanceof Error ? err.message : String(err));
   }
   const { values, positionals } = parsed;
   if (command === 'create') {
     if (positionals.length > 0) return usage(`create takes no positional arguments (got ${positionals.join(' ')})`);
-    if (!values.role || !(tokenRoles as readonly string[]).includes(values.role)) return usage(`--role must be one of ${tokenRoles.join(', ')}`);
-    if (!values.name || values.name.trim() === '') return usage('--name is required: who holds the token (the actor in the audit log)');
+    if (!values.role || !(tokenRoles as readonly string[]).includes(values.role))
+      return usage(`--role must be one of ${tokenRoles.join(', ')}`);
+    if (!values.name || values.name.trim() === '')
+      return usage('--name is required: who holds the token (the actor in the audit log)');
   } else if (command === 'revoke') {
     if (positionals.length !== 1) return usage('usage: learnloop tokens revoke <id>');
   } else if (positionals.length > 0 || values.role || values.name) {
@@ -52,8 +66,18 @@ export async function tokensCommand(args: readonly string[], env: NodeJS.Process
   try {
     if (command === 'create') {
       const { token, row } = await db.transaction().execute(async (trx) => {
-        const created = await createToken(trx, { name: values.name!.trim(), role: values.role as TokenRole, created_by: actor });
-        await appendAudit(trx, { actor, action: 'token.created', subject_type: 'token', subject_id: created.row.id, payload: { name: created.row.name, role: created.row.role } });
+        const created = await createToken(trx, {
+          name: values.name!.trim(),
+          role: values.role as TokenRole,
+          created_by: actor,
+        });
+        await appendAudit(trx, {
+          actor,
+          action: 'token.created',
+          subject_type: 'token',
+          subject_id: created.row.id,
+          payload: { name: created.row.name, role: created.row.role },
+        });
         return created;
       });
       process.stderr.write(`token ${row.id} for ${row.name} (${row.role}); shown once, store it now:\n`);
@@ -62,14 +86,23 @@ export async function tokensCommand(args: readonly string[], env: NodeJS.Process
     }
     if (command === 'list') {
       for (const t of await listTokens(db)) {
-        process.stdout.write(`${t.id}  ${t.role.padEnd(8)}  ${t.name}  created ${t.created_at.toISOString()} by ${t.created_by}${t.revoked_at ? `  REVOKED ${t.revoked_at.toISOString()}` : ''}\n`);
+        process.stdout.write(
+          `${t.id}  ${t.role.padEnd(8)}  ${t.name}  created ${t.created_at.toISOString()} by ${t.created_by}${t.revoked_at ? `  REVOKED ${t.revoked_at.toISOString()}` : ''}\n`,
+        );
       }
       return 0;
     }
     const id = positionals[0]!;
     const result = await db.transaction().execute(async (trx) => {
       const found = await revokeToken(trx, id);
-      if (found?.revoked) await appendAudit(trx, { actor, action: 'token.revoked', subject_type: 'token', subject_id: found.token.id, payload: { name: found.token.name, role: found.token.role } });
+      if (found?.revoked)
+        await appendAudit(trx, {
+          actor,
+          action: 'token.revoked',
+          subject_type: 'token',
+          subject_id: found.token.id,
+          payload: { name: found.token.name, role: found.token.role },
+        });
       return found;
     });
     if (!result) {
@@ -77,7 +110,9 @@ export async function tokensCommand(args: readonly string[], env: NodeJS.Process
       return 1;
     }
     const { token } = result;
-    process.stdout.write(`${result.revoked ? 'revoked' : 'already revoked'} ${token.id} (${token.name}, ${token.role})\n`);
+    process.stdout.write(
+      `${result.revoked ? 'revoked' : 'already revoked'} ${token.id} (${token.name}, ${token.role})\n`,
+    );
     return 0;
   } finally {
     await db.destroy();

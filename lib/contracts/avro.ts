@@ -56,7 +56,9 @@ function expected(type: avro.Type): string {
   if (name === 'int') return 'an int (a 32-bit integer)';
   if (name === 'long') return 'a long (an integer below 2^53)';
   if (name === 'union:unwrapped') {
-    return (type as avro.types.UnwrappedUnionType).types.map((t) => (t.typeName === 'null' ? 'null' : expected(t))).join(' or ');
+    return (type as avro.types.UnwrappedUnionType).types
+      .map((t) => (t.typeName === 'null' ? 'null' : expected(t)))
+      .join(' or ');
   }
   return `a valid ${type.name ?? name}`;
 }

@@ -52,7 +52,8 @@ class Collector {
     if (Array.isArray(node)) {
       const branches = node.map((branch) => this.typeOf(branch, file, namespace, scope));
       const others = branches.filter((b) => b !== 'null');
-      if (others.length !== 1) throw new Error(`${file}: only unions of null and one type are supported, not ${JSON.stringify(node)}`);
+      if (others.length !== 1)
+        throw new Error(`${file}: only unions of null and one type are supported, not ${JSON.stringify(node)}`);
       return branches.length === 2 ? `${others[0]} | null` : (others[0] as string);
     }
     if (node === null || typeof node !== 'object') throw new Error(`${file}: not a type: ${JSON.stringify(node)}`);
@@ -82,7 +83,8 @@ class Collector {
     const namespace = fullName.slice(0, fullName.lastIndexOf('.'));
     const name = shortName(fullName);
     const clash = this.shortNames.get(name);
-    if (clash !== undefined && clash !== fullName) throw new Error(`${file}: ${fullName} and ${clash} would both be the TypeScript type ${name}`);
+    if (clash !== undefined && clash !== fullName)
+      throw new Error(`${file}: ${fullName} and ${clash} would both be the TypeScript type ${name}`);
     this.shortNames.set(name, fullName);
     if (scope.has(fullName)) throw new Error(`${file}: ${fullName} is defined twice`);
     scope.set(fullName, node);
@@ -92,7 +94,8 @@ class Collector {
     const expanded = JSON.stringify(expand(node, namespace, scope));
     const known = this.named.get(fullName);
     if (known !== undefined) {
-      if (known.expanded !== expanded) throw new Error(`${fullName} differs between ${known.file} and ${file}: a reused type must be identical`);
+      if (known.expanded !== expanded)
+        throw new Error(`${fullName} differs between ${known.file} and ${file}: a reused type must be identical`);
       return name;
     }
     const code = node['type'] === 'enum' ? enumCode(node, name) : recordCode(node, name, fields);
@@ -129,13 +132,19 @@ function expand(node: Json, namespace: string, scope: Map<string, JsonObject>, s
   if (node === null || typeof node !== 'object') return node;
   const out: JsonObject = { ...node };
   if (node['type'] === 'record' || node['type'] === 'enum') {
-    const fullName = qualify(String(node['name']), typeof node['namespace'] === 'string' ? node['namespace'] : namespace);
+    const fullName = qualify(
+      String(node['name']),
+      typeof node['namespace'] === 'string' ? node['namespace'] : namespace,
+    );
     seen.add(fullName);
     out['name'] = fullName;
     delete out['namespace'];
     const inner = fullName.slice(0, fullName.lastIndexOf('.'));
     if (Array.isArray(node['fields'])) {
-      out['fields'] = (node['fields'] as JsonObject[]).map((f) => ({ ...f, type: expand(f['type'] as Json, inner, scope, seen) }));
+      out['fields'] = (node['fields'] as JsonObject[]).map((f) => ({
+        ...f,
+        type: expand(f['type'] as Json, inner, scope, seen),
+      }));
     }
     return out;
   }
@@ -156,7 +165,10 @@ function enumCode(node: JsonObject, name: string): string {
   const constName = `${name[0]?.toLowerCase()}${name.slice(1)}Symbols`;
   const symbols = (node['symbols'] as string[]).map((s) => `'${s}'`);
   const oneLine = `export const ${constName} = [${symbols.join(', ')}] as const;`;
-  const list = oneLine.length <= 120 ? oneLine : `export const ${constName} = [\n${symbols.map((s) => `  ${s},`).join('\n')}\n] as const;`;
+  const list =
+    oneLine.length <= 120
+      ? oneLine
+      : `export const ${constName} = [\n${symbols.map((s) => `  ${s},`).join('\n')}\n] as const;`;
   return `${docComment(node['doc'], '')}${list}\nexport type ${name} = (typeof ${constName})[number];`;
 }
 
@@ -175,17 +187,22 @@ export function generateTypes(): string {
     const schema = readSchemaFile(topic.schemaFile);
     if (schema.type !== 'record') throw new Error(`${topic.schemaFile}: a topic's schema must be a record`);
     if (schema.name !== topic.recordName || schema.namespace !== catalog.namespace) {
-      throw new Error(`${topic.schemaFile}: record ${schema.namespace}.${schema.name}, but the catalog says ${catalog.namespace}.${topic.recordName}`);
+      throw new Error(
+        `${topic.schemaFile}: record ${schema.namespace}.${schema.name}, but the catalog says ${catalog.namespace}.${topic.recordName}`,
+      );
     }
     const fields = schema.fields.map((f) => f.name);
     // The key is not checked: a dead letter keeps its source record's key (an agentId) without a field for it.
-    if (!fields.includes(topic.eventTimeField)) throw new Error(`${topic.schemaFile}: the catalog's event time "${topic.eventTimeField}" is not a field`);
+    if (!fields.includes(topic.eventTimeField))
+      throw new Error(`${topic.schemaFile}: the catalog's event time "${topic.eventTimeField}" is not a field`);
     const record = collector.typeOf(schema as unknown as Json, topic.schemaFile, catalog.namespace, new Map());
     topics.push({ name: topic.name, record, defaulted: defaultedFields(schema) });
   }
   const types = [...collector.named.values()].map((n) => n.code);
   const topicValue = topics.map((t) => `  '${t.name}': ${t.record};`);
-  const defaulted = topics.map((t) => `  '${t.name}': ${t.defaulted.length === 0 ? 'never' : t.defaulted.map((f) => `'${f}'`).join(' | ')};`);
+  const defaulted = topics.map(
+    (t) => `  '${t.name}': ${t.defaulted.length === 0 ? 'never' : t.defaulted.map((f) => `'${f}'`).join(' | ')};`,
+  );
   return `${[
     header,
     ...types,

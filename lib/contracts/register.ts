@@ -20,7 +20,12 @@ export interface RegistryOptions {
 }
 
 /** One request to the Confluent-compatible API; resolves with the JSON body and its status. */
-async function call(options: RegistryOptions, method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+async function call(
+  options: RegistryOptions,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: unknown }> {
   const url = `${options.registryUrl.replace(/\/+$/, '')}${path}`;
   let res: Response;
   try {
@@ -33,7 +38,12 @@ async function call(options: RegistryOptions, method: string, path: string, body
   } catch (err) {
     // fetch says only "fetch failed"; the reason (ECONNREFUSED, a timeout) is in its cause.
     const cause = err instanceof Error && err.cause instanceof Error ? ` (${err.cause.message})` : '';
-    throw new SchemaRegistryError(`${method} ${url}: ${err instanceof Error ? err.message : String(err)}${cause}`, 0, undefined, { cause: err });
+    throw new SchemaRegistryError(
+      `${method} ${url}: ${err instanceof Error ? err.message : String(err)}${cause}`,
+      0,
+      undefined,
+      { cause: err },
+    );
   }
   const text = await res.text();
   let json: unknown = undefined;
@@ -48,7 +58,11 @@ async function call(options: RegistryOptions, method: string, path: string, body
 function failure(method: string, path: string, status: number, json: unknown): SchemaRegistryError {
   const body = (json ?? {}) as { message?: unknown; error_code?: unknown };
   const message = typeof body.message === 'string' ? body.message : JSON.stringify(json);
-  return new SchemaRegistryError(`${method} ${path}: ${status} ${message}`, status, typeof body.error_code === 'number' ? body.error_code : undefined);
+  return new SchemaRegistryError(
+    `${method} ${path}: ${status} ${message}`,
+    status,
+    typeof body.error_code === 'number' ? body.error_code : undefined,
+  );
 }
 
 /** Sets the subject's compatibility level (the registry creates the config even before the subject exists). */
@@ -59,7 +73,11 @@ export async function setCompatibility(options: RegistryOptions, subject: string
 }
 
 /** The id of `schema` under `subject` if it is registered there, else undefined. */
-export async function lookupSchema(options: RegistryOptions, subject: string, schema: string): Promise<number | undefined> {
+export async function lookupSchema(
+  options: RegistryOptions,
+  subject: string,
+  schema: string,
+): Promise<number | undefined> {
   const path = `/subjects/${encodeURIComponent(subject)}`;
   const { status, json } = await call(options, 'POST', path, { schema });
   if (status === 404) return undefined;
@@ -87,7 +105,9 @@ export interface RegisteredSubject {
  * Sets BACKWARD compatibility on every topic's `<topic>-value` subject and registers its schema: idempotent, and the
  * registry refuses a schema that old records could not be read with.
  */
-export async function registerSchemas(options: RegistryOptions & { topics?: readonly TopicName[] }): Promise<RegisteredSubject[]> {
+export async function registerSchemas(
+  options: RegistryOptions & { topics?: readonly TopicName[] },
+): Promise<RegisteredSubject[]> {
   const results: RegisteredSubject[] = [];
   for (const topic of options.topics ?? topicNames) {
     const subject = subjectFor(topic);

@@ -43,7 +43,10 @@ export async function waitForTopics(admin: Admin, topics: readonly string[], tim
     async () => {
       try {
         const { topics: found } = await admin.fetchTopicMetadata({ topics: [...topics] });
-        return found.length === topics.length && found.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+        return (
+          found.length === topics.length &&
+          found.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))
+        );
       } catch (err) {
         const type = (err as { type?: unknown }).type;
         if (type === 'UNKNOWN_TOPIC_OR_PARTITION' || type === 'LEADER_NOT_AVAILABLE') return false;
@@ -79,7 +82,9 @@ export async function applyTopics(options: ApplyTopicsOptions): Promise<AppliedT
   const { admin } = options;
   const prefix = options.prefix ?? '';
   const specs = (options.topics ?? catalog.topics).map((spec) => ({ spec, name: `${prefix}${spec.name}` }));
-  const results = new Map(specs.map(({ name }) => [name, { topic: name, actions: [] as string[], notes: [] as string[] }]));
+  const results = new Map(
+    specs.map(({ name }) => [name, { topic: name, actions: [] as string[], notes: [] as string[] }]),
+  );
   const result = (name: string) => results.get(name) as AppliedTopic;
 
   const existing = new Set(await admin.listTopics());
@@ -94,8 +99,14 @@ export async function applyTopics(options: ApplyTopicsOptions): Promise<AppliedT
       configEntries: Object.entries(desiredConfigs(spec)).map(([key, value]) => ({ name: key, value })),
     }));
     await admin.createTopics({ topics, waitForLeaders: false });
-    await waitForTopics(admin, missing.map(({ name }) => name));
-    for (const { spec, name } of missing) result(name).actions.push(`created with ${spec.partitions} partitions, cleanup.policy=${spec.cleanupPolicy}, retention.ms=${spec.retentionMs}`);
+    await waitForTopics(
+      admin,
+      missing.map(({ name }) => name),
+    );
+    for (const { spec, name } of missing)
+      result(name).actions.push(
+        `created with ${spec.partitions} partitions, cleanup.policy=${spec.cleanupPolicy}, retention.ms=${spec.retentionMs}`,
+      );
   }
   if (present.length === 0) return [...results.values()];
 
@@ -103,16 +114,23 @@ export async function applyTopics(options: ApplyTopicsOptions): Promise<AppliedT
   const counts = await partitionCounts(admin, names);
   const raise = present.filter(({ spec, name }) => (counts.get(name) ?? 0) < spec.partitions);
   if (raise.length > 0) {
-    await admin.createPartitions({ topicPartitions: raise.map(({ spec, name }) => ({ topic: name, count: spec.partitions })) });
-    for (const { spec, name } of raise) result(name).actions.push(`partitions ${counts.get(name)} -> ${spec.partitions}`);
+    await admin.createPartitions({
+      topicPartitions: raise.map(({ spec, name }) => ({ topic: name, count: spec.partitions })),
+    });
+    for (const { spec, name } of raise)
+      result(name).actions.push(`partitions ${counts.get(name)} -> ${spec.partitions}`);
     await waitUntil('new partitions', async () => {
-      const now = await partitionCounts(admin, raise.map(({ name }) => name));
+      const now = await partitionCounts(
+        admin,
+        raise.map(({ name }) => name),
+      );
       return raise.every(({ spec, name }) => (now.get(name) ?? 0) >= spec.partitions);
     });
   }
   for (const { spec, name } of present) {
     const count = counts.get(name) ?? 0;
-    if (count > spec.partitions) result(name).notes.push(`has ${count} partitions, more than the catalog's ${spec.partitions}: left as is`);
+    if (count > spec.partitions)
+      result(name).notes.push(`has ${count} partitions, more than the catalog's ${spec.partitions}: left as is`);
   }
 
   const described = await topicConfigs(admin, names);
@@ -123,9 +141,12 @@ export async function applyTopics(options: ApplyTopicsOptions): Promise<AppliedT
     const changes = Object.entries(desiredConfigs(spec)).filter(([key, value]) => current.get(key) !== value);
     if (changes.length === 0) continue;
     // AlterConfigs replaces the topic's whole set of overrides: keep the ones set on the topic that we do not manage.
-    const overrides = Object.fromEntries(entries.filter((e) => e.configSource === ConfigSource.TOPIC_CONFIG).map((e) => [e.configName, e.configValue]));
+    const overrides = Object.fromEntries(
+      entries.filter((e) => e.configSource === ConfigSource.TOPIC_CONFIG).map((e) => [e.configName, e.configValue]),
+    );
     alter.push({ name, spec, entries: { ...overrides, ...desiredConfigs(spec) } });
-    for (const [key, value] of changes) result(name).actions.push(`${key} ${current.get(key) ?? '(unset)'} -> ${value}`);
+    for (const [key, value] of changes)
+      result(name).actions.push(`${key} ${current.get(key) ?? '(unset)'} -> ${value}`);
   }
   if (alter.length > 0) {
     await admin.alterConfigs({
@@ -137,9 +158,14 @@ export async function applyTopics(options: ApplyTopicsOptions): Promise<AppliedT
       })),
     });
     await waitUntil('new topic configs', async () => {
-      const now = await topicConfigs(admin, alter.map(({ name }) => name));
+      const now = await topicConfigs(
+        admin,
+        alter.map(({ name }) => name),
+      );
       return alter.every(({ name, spec }) =>
-        Object.entries(desiredConfigs(spec)).every(([key, value]) => now.get(name)?.find((e) => e.configName === key)?.configValue === value),
+        Object.entries(desiredConfigs(spec)).every(
+          ([key, value]) => now.get(name)?.find((e) => e.configName === key)?.configValue === value,
+        ),
       );
     });
   }

@@ -61,7 +61,8 @@ const runEvaluatedRules = z.object({
 
 function at(value: unknown, path: readonly PropertyKey[]): unknown {
   let here = value;
-  for (const key of path) here = here !== null && typeof here === 'object' ? (here as Record<PropertyKey, unknown>)[key] : undefined;
+  for (const key of path)
+    here = here !== null && typeof here === 'object' ? (here as Record<PropertyKey, unknown>)[key] : undefined;
   return here;
 }
 

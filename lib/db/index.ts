@@ -40,7 +40,9 @@ export function createDb<DB = Database>(options: DbOptions): Kysely<DB> {
   // client is idle (it removes its listener at checkout), and a transaction holds its client while the handler runs,
   // so every client gets a listener of its own. The query in flight fails on its own and is retried by the caller.
   const logger = options.logger ?? createLogger({ level: 'warn', write: (line) => process.stderr.write(line) });
-  pool.on('connect', (client) => client.on('error', (err) => logger.warn('database connection lost', { err: err.message })));
+  pool.on('connect', (client) =>
+    client.on('error', (err) => logger.warn('database connection lost', { err: err.message })),
+  );
   pool.on('error', (err) => logger.debug('idle database connection removed from the pool', { err: err.message }));
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
 }

@@ -37,7 +37,10 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<readonly Mi
 }
 
 /** Reverts the last `steps` applied migrations ('all': every one); returns what ran, latest first. */
-export async function migrateDown(db: Kysely<Database>, steps: number | 'all' = 1): Promise<readonly MigrationResult[]> {
+export async function migrateDown(
+  db: Kysely<Database>,
+  steps: number | 'all' = 1,
+): Promise<readonly MigrationResult[]> {
   if (steps !== 'all' && !(Number.isInteger(steps) && steps > 0)) {
     throw new RangeError(`migrateDown: steps must be a positive whole number or 'all', not ${steps}`);
   }

@@ -41,9 +41,21 @@ export const riskTiers = ['low', 'medium', 'high'] as const;
 export type RiskTier = (typeof riskTiers)[number];
 export const experimentModes = ['ab', 'shadow'] as const;
 export type ExperimentMode = (typeof experimentModes)[number];
-export const experimentStatuses = ['running', 'paused', 'awaiting_approval', 'promoted', 'failed', 'closed', 'inconclusive'] as const;
+export const experimentStatuses = [
+  'running',
+  'paused',
+  'awaiting_approval',
+  'promoted',
+  'failed',
+  'closed',
+  'inconclusive',
+] as const;
 export type ExperimentStatus = (typeof experimentStatuses)[number];
-export const activeExperimentStatuses = ['running', 'paused', 'awaiting_approval'] as const satisfies readonly ExperimentStatus[];
+export const activeExperimentStatuses = [
+  'running',
+  'paused',
+  'awaiting_approval',
+] as const satisfies readonly ExperimentStatus[];
 export const approvalDecisions = ['approved', 'rejected', 'auto_approved'] as const;
 export type ApprovalDecision = (typeof approvalDecisions)[number];
 export const arms = ['baseline', 'candidate', 'shadow'] as const;

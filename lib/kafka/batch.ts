@@ -24,7 +24,10 @@ export type EmittedEvent = { [T in TopicName]: { topic: T; key: string; value: T
  * A service's logic: given its transaction and the new events of one partition's batch, change its state (through
  * `trx`) and return the events to emit. The runtime commits both with the offsets, or neither.
  */
-export type BatchHandler = (trx: Transaction<Database>, events: readonly ConsumedEvent[]) => Promise<readonly EmittedEvent[]>;
+export type BatchHandler = (
+  trx: Transaction<Database>,
+  events: readonly ConsumedEvent[],
+) => Promise<readonly EmittedEvent[]>;
 
 export type DeadLetterReason = 'decode' | 'invalid' | 'handler';
 
@@ -61,7 +64,11 @@ export async function prepare(ctx: BatchContext, messages: readonly KafkaMessage
   for (const message of messages) {
     const offset = Number(message.offset);
     if (!message.value || message.value.length === 0) {
-      out.push({ message, offset, deadLetter: { reason: 'decode', error: 'empty value (a tombstone on a topic that has none)' } });
+      out.push({
+        message,
+        offset,
+        deadLetter: { reason: 'decode', error: 'empty value (a tombstone on a topic that has none)' },
+      });
       continue;
     }
     let decoded: unknown;
@@ -85,7 +92,14 @@ export async function prepare(ctx: BatchContext, messages: readonly KafkaMessage
     out.push({
       message,
       offset,
-      event: { topic: ctx.topic, partition: ctx.partition, offset, key: message.key?.toString() ?? null, eventId, value: decoded },
+      event: {
+        topic: ctx.topic,
+        partition: ctx.partition,
+        offset,
+        key: message.key?.toString() ?? null,
+        eventId,
+        value: decoded,
+      },
     });
   }
   return out;
@@ -130,7 +144,11 @@ async function claimOffset(trx: Transaction<Database>, ctx: BatchContext, expect
 }
 
 /** Of `events`, those whose eventId this group has not processed before, recorded as processed now. */
-async function firstSeen(trx: Transaction<Database>, groupId: string, events: readonly ConsumedEvent[]): Promise<ConsumedEvent[]> {
+async function firstSeen(
+  trx: Transaction<Database>,
+  groupId: string,
+  events: readonly ConsumedEvent[],
+): Promise<ConsumedEvent[]> {
   if (events.length === 0) return [];
   // One array parameter rather than a VALUES row per event: thousands of rows parse and plan in a fraction of the time.
   const { rows } = await sql<{ event_id: string }>`
@@ -169,7 +187,11 @@ export async function commitRecords(
     const entries: OutboxEntry[] = await outboxEntries(ctx.serde, ctx.physicalName, emitted);
     const deadLettered: CommitResult['deadLettered'] = [];
     for (const record of records) {
-      const failure = record.deadLetter ?? (record.offset === handlerFailure?.offset ? { reason: 'handler' as const, error: handlerFailure.error } : undefined);
+      const failure =
+        record.deadLetter ??
+        (record.offset === handlerFailure?.offset
+          ? { reason: 'handler' as const, error: handlerFailure.error }
+          : undefined);
       if (!failure) continue;
       entries.push(await deadLetterEntry(ctx, record, failure.error));
       deadLettered.push({ reason: failure.reason });

@@ -1,4 +1,12 @@
-import { Kafka, Partitioners, logLevel, type KafkaConfig, type LogEntry, type Producer, type ProducerConfig } from 'kafkajs';
+import {
+  Kafka,
+  Partitioners,
+  logLevel,
+  type KafkaConfig,
+  type LogEntry,
+  type Producer,
+  type ProducerConfig,
+} from 'kafkajs';
 import type { Logger } from '../logging.ts';
 
 const levelName: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {

@@ -4,7 +4,14 @@ import type { Registry } from 'prom-client';
 import type { TopicName } from '../contracts/types.generated.ts';
 import type { Database } from '../db/schema.ts';
 import type { Logger } from '../logging.ts';
-import { OffsetConflict, commitRecords, prepare, type BatchContext, type BatchHandler, type PreparedRecord } from './batch.ts';
+import {
+  OffsetConflict,
+  commitRecords,
+  prepare,
+  type BatchContext,
+  type BatchHandler,
+  type PreparedRecord,
+} from './batch.ts';
 import { startOutboxRelay, type OutboxRelay } from './outbox-relay.ts';
 import { backoffDelay, isTransient } from './retry.ts';
 import { runtimeMetrics } from './runtime-metrics.ts';
@@ -102,7 +109,9 @@ export async function startConsumerRuntime(options: ConsumerRuntimeOptions): Pro
           consumer.seek({ topic, partition, offset: String(stored) });
         }
       }
-    })().catch((err: unknown) => log.warn('reading stored offsets after assignment failed; batches will re-check', { err }));
+    })().catch((err: unknown) =>
+      log.warn('reading stored offsets after assignment failed; batches will re-check', { err }),
+    );
   });
 
   function retryLater(topic: string, partition: number, offset: number, cause: string, err: unknown): void {
@@ -111,7 +120,15 @@ export async function startConsumerRuntime(options: ConsumerRuntimeOptions): Pro
     attempts.set(k, attempt + 1);
     const delay = backoffDelay(attempt, backoff.initialMs, backoff.maxMs);
     metrics.retries.inc({ group: groupId, cause });
-    log.warn('partition paused after a transient failure', { topic, partition, offset, cause, attempt, delayMs: delay, err });
+    log.warn('partition paused after a transient failure', {
+      topic,
+      partition,
+      offset,
+      cause,
+      attempt,
+      delayMs: delay,
+      err,
+    });
     consumer.pause([{ topic, partitions: [partition] }]);
     consumer.seek({ topic, partition, offset: String(offset) });
     const timer = setTimeout(() => {
@@ -133,14 +150,19 @@ export async function startConsumerRuntime(options: ConsumerRuntimeOptions): Pro
     const count = (result: Awaited<ReturnType<typeof commitRecords>>) => {
       metrics.processed.inc({ group: groupId, topic: ctx.topic }, result.processed);
       metrics.duplicates.inc({ group: groupId, topic: ctx.topic }, result.duplicates);
-      for (const { reason } of result.deadLettered) metrics.deadLettered.inc({ group: groupId, topic: ctx.topic, reason });
+      for (const { reason } of result.deadLettered)
+        metrics.deadLettered.inc({ group: groupId, topic: ctx.topic, reason });
     };
     try {
       count(await commitRecords(db, ctx, expected, records, handler));
       return records[records.length - 1]!.offset + 1;
     } catch (err) {
       if (isTransient(err) || err instanceof OffsetConflict || records.length === 0) throw err;
-      log.warn('handler failed on a batch; retrying its records one at a time', { topic: ctx.topic, partition: ctx.partition, err });
+      log.warn('handler failed on a batch; retrying its records one at a time', {
+        topic: ctx.topic,
+        partition: ctx.partition,
+        err,
+      });
     }
     let next = expected;
     for (const record of records) {
@@ -156,7 +178,14 @@ export async function startConsumerRuntime(options: ConsumerRuntimeOptions): Pro
     return next;
   }
 
-  async function eachBatch({ batch, heartbeat, isRunning, isStale, resolveOffset, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> {
+  async function eachBatch({
+    batch,
+    heartbeat,
+    isRunning,
+    isStale,
+    resolveOffset,
+    commitOffsetsIfNecessary,
+  }: EachBatchPayload): Promise<void> {
     const { topic, partition } = batch;
     const logical = logicalOf.get(topic);
     if (!logical || !isRunning() || isStale()) return;
@@ -167,18 +196,31 @@ export async function startConsumerRuntime(options: ConsumerRuntimeOptions): Pro
     if (messages.length === 0) return;
     expected ??= Number(messages[0]!.offset);
     metrics.consumed.inc({ group: groupId, topic: logical }, messages.length);
-    const ctx: BatchContext = { groupId, topic: logical, physicalTopic: topic, partition, serde, physicalName, dedupeEventIds: options.dedupeEventIds ?? true };
+    const ctx: BatchContext = {
+      groupId,
+      topic: logical,
+      physicalTopic: topic,
+      partition,
+      serde,
+      physicalName,
+      dedupeEventIds: options.dedupeEventIds ?? true,
+    };
     try {
       const prepared = await prepare(ctx, messages);
       const next = await commit(ctx, expected, prepared);
       expectedOffsets.set(k, next);
       attempts.delete(k);
       resolveOffset(String(next - 1));
-      metrics.lag.set({ group: groupId, topic: logical, partition: String(partition) }, Math.max(0, Number(batch.highWatermark) - next));
+      metrics.lag.set(
+        { group: groupId, topic: logical, partition: String(partition) },
+        Math.max(0, Number(batch.highWatermark) - next),
+      );
       metrics.batchDuration.observe({ group: groupId }, Number(process.hrtime.bigint() - started) / 1e9);
       await heartbeat();
       // Kafka's committed offsets trail Postgres's and only help tooling see the lag; a failure here loses nothing.
-      await commitOffsetsIfNecessary().catch((err: unknown) => log.debug('committing offsets to Kafka failed', { err }));
+      await commitOffsetsIfNecessary().catch((err: unknown) =>
+        log.debug('committing offsets to Kafka failed', { err }),
+      );
     } catch (err) {
       if (err instanceof OffsetConflict) {
         expectedOffsets.delete(k);

@@ -80,13 +80,22 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       // The relay's own bookkeeping, not an event topic of the catalog: it creates it where it is missing.
       await admin.createTopics({
         waitForLeaders: false,
-        topics: [{ topic: options.positionsTopic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
+        topics: [
+          {
+            topic: options.positionsTopic,
+            numPartitions: 1,
+            configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+          },
+        ],
       });
       await waitForTopics(admin, [options.positionsTopic]);
       const [end] = await admin.fetchTopicOffsets(options.positionsTopic);
       if (!end || Number(end.high) === 0) return 0;
       const high = Number(end.high);
-      const consumer = options.kafka.consumer({ groupId: `learnloop-outbox-recovery-${randomUUID()}`, readUncommitted: false });
+      const consumer = options.kafka.consumer({
+        groupId: `learnloop-outbox-recovery-${randomUUID()}`,
+        readUncommitted: false,
+      });
       await consumer.connect();
       let found = 0;
       try {
@@ -101,7 +110,8 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
               eachBatch: async ({ batch }) => {
                 clearTimeout(idle);
                 for (const message of batch.messages) {
-                  if (message.key?.toString() === name && message.value) found = Math.max(found, Number(message.value.toString()));
+                  if (message.key?.toString() === name && message.value)
+                    found = Math.max(found, Number(message.value.toString()));
                 }
                 if (Number(batch.lastOffset()) >= high - 1) resolve();
                 else idle = setTimeout(resolve, 1000);
@@ -119,7 +129,11 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   }
 
   async function positionInPostgres(): Promise<number> {
-    const row = await options.db.selectFrom('outbox_positions').select('published_upto').where('producer', '=', name).executeTakeFirst();
+    const row = await options.db
+      .selectFrom('outbox_positions')
+      .select('published_upto')
+      .where('producer', '=', name)
+      .executeTakeFirst();
     return row?.published_upto ?? 0;
   }
 
@@ -161,7 +175,9 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       });
       await transaction.commit();
     } catch (err) {
-      await transaction.abort().catch((abortErr: unknown) => log.warn('aborting the Kafka transaction failed', { err: abortErr }));
+      await transaction
+        .abort()
+        .catch((abortErr: unknown) => log.warn('aborting the Kafka transaction failed', { err: abortErr }));
       throw err;
     }
     upto = last;
@@ -189,9 +205,10 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     try {
       for (;;) {
         if (stopped) return;
-        const { rows } = await session.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked', [
-          `relay:${name}`,
-        ]);
+        const { rows } = await session.query<{ locked: boolean }>(
+          'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked',
+          [`relay:${name}`],
+        );
         if (rows[0]?.locked) break;
         started = true;
         await sleep(pollMs);
@@ -219,7 +236,9 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         if (published < batchSize && !stopped) await waitForWork();
       }
     } finally {
-      await kafkaProducer?.disconnect().catch((err: unknown) => log.warn('disconnecting the relay producer failed', { err }));
+      await kafkaProducer
+        ?.disconnect()
+        .catch((err: unknown) => log.warn('disconnecting the relay producer failed', { err }));
       await session.end().catch((err: unknown) => log.warn('closing the relay session failed', { err }));
     }
   }

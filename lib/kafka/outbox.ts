@@ -20,7 +20,11 @@ export interface OutboxEntry {
  * commit in increasing order: the relay never sees id 10 while id 9 is still uncommitted, so it can publish in id order
  * and never skip a row.
  */
-export async function writeOutbox(trx: Transaction<Database>, producer: string, entries: readonly OutboxEntry[]): Promise<void> {
+export async function writeOutbox(
+  trx: Transaction<Database>,
+  producer: string,
+  entries: readonly OutboxEntry[],
+): Promise<void> {
   if (entries.length === 0) return;
   await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`outbox:${producer}`}, 0))`.execute(trx);
   await trx
@@ -41,7 +45,11 @@ export async function writeOutbox(trx: Transaction<Database>, producer: string, 
 }
 
 /** Events as outbox entries: Avro in the registry's wire format, keyed by agentId, on their physical topics. */
-export async function outboxEntries(serde: Serde, physicalName: (topic: TopicName) => string, events: readonly EmittedEvent[]): Promise<OutboxEntry[]> {
+export async function outboxEntries(
+  serde: Serde,
+  physicalName: (topic: TopicName) => string,
+  events: readonly EmittedEvent[],
+): Promise<OutboxEntry[]> {
   const entries: OutboxEntry[] = [];
   for (const event of events) {
     entries.push({

@@ -43,7 +43,10 @@ export function createRunEventsProducer(options: RunEventsProducerOptions): RunE
   const serde = createSerde({ registryUrl: options.registryUrl });
   const prefix = options.topicPrefix ?? '';
 
-  async function send<T extends 'agent.run.completed.v1' | 'agent.run.evaluated.v1'>(topic: T, input: TopicInput<T>): Promise<void> {
+  async function send<T extends 'agent.run.completed.v1' | 'agent.run.evaluated.v1'>(
+    topic: T,
+    input: TopicInput<T>,
+  ): Promise<void> {
     const event = withDefaults(topic, input);
     const checked = validateEvent(topic, event);
     if (!checked.ok) throw new EventValidationError(topic, checked.error);

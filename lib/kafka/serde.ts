@@ -112,7 +112,10 @@ export function createSerde(options: SerdeOptions): Serde {
         return await registry.encode(await schemaId(topic), value);
       } catch (err) {
         const status = httpStatus(err);
-        if (status !== undefined && (status === 400 || status === 401 || status === 403 || status === 408 || status === 429 || status >= 500)) {
+        if (
+          status !== undefined &&
+          (status === 400 || status === 401 || status === 403 || status === 408 || status === 429 || status >= 500)
+        ) {
           throw unavailable(err);
         }
         throw err;

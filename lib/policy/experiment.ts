@@ -5,7 +5,11 @@ import type { LearningPolicy } from './policy.ts';
  * What an experiment carries of the agent's policy (learning.experiment.state.v1): the judge decides by this copy, so
  * a later policy change does not move the goalposts of a running experiment, and a decision can be recomputed.
  */
-export function experimentPolicy(policy: LearningPolicy, policyVersion: number, riskTier: 'low' | 'medium' | 'high'): ExperimentPolicy {
+export function experimentPolicy(
+  policy: LearningPolicy,
+  policyVersion: number,
+  riskTier: 'low' | 'medium' | 'high',
+): ExperimentPolicy {
   const e = policy.experiment;
   return {
     policyVersion,
@@ -18,7 +22,10 @@ export function experimentPolicy(policy: LearningPolicy, policyVersion: number, 
     maxDurationMs: e.maxDurationMs,
     sustainedMs: e.sustainedMs,
     srmPValue: e.srmPValue,
-    guardrails: Object.entries(e.guardrailMargins).map(([metric, margin]) => ({ metric: metric as ExperimentPolicy['guardrails'][number]['metric'], margin })),
+    guardrails: Object.entries(e.guardrailMargins).map(([metric, margin]) => ({
+      metric: metric as ExperimentPolicy['guardrails'][number]['metric'],
+      margin,
+    })),
     // A low-risk change is low risk only while it costs no more (the plan's rule): its cost margin is a tolerance.
     forbidCostIncrease: riskTier === 'low',
     autoPromote: policy.promotion.autoPromoteLowRisk && riskTier === 'low',

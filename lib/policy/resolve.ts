@@ -30,21 +30,39 @@ function overlay(base: unknown, override: unknown): unknown {
 function loosenings(policy: LearningPolicy, base: LearningPolicy): FieldIssue[] {
   const out: FieldIssue[] = [];
   const looser = (field: string, value: unknown, central: unknown, why: string) =>
-    out.push({ field, message: `${JSON.stringify(value)} would loosen the central ${JSON.stringify(central)} (${why}); a policy may only tighten risk rules` });
+    out.push({
+      field,
+      message: `${JSON.stringify(value)} would loosen the central ${JSON.stringify(central)} (${why}); a policy may only tighten risk rules`,
+    });
   if (policy.risk.lowRiskMaxEditRatio > base.risk.lowRiskMaxEditRatio) {
-    looser('risk.lowRiskMaxEditRatio', policy.risk.lowRiskMaxEditRatio, base.risk.lowRiskMaxEditRatio, 'larger edits would count as low risk');
+    looser(
+      'risk.lowRiskMaxEditRatio',
+      policy.risk.lowRiskMaxEditRatio,
+      base.risk.lowRiskMaxEditRatio,
+      'larger edits would count as low risk',
+    );
   }
-  if (tierRank[policy.risk.minimumTier] < tierRank[base.risk.minimumTier]) looser('risk.minimumTier', policy.risk.minimumTier, base.risk.minimumTier, 'a lower floor');
+  if (tierRank[policy.risk.minimumTier] < tierRank[base.risk.minimumTier])
+    looser('risk.minimumTier', policy.risk.minimumTier, base.risk.minimumTier, 'a lower floor');
   for (const tier of ['low', 'medium', 'high'] as const) {
     const mode = policy.experiment.modeByTier[tier];
-    if (mode === 'ab' && base.experiment.modeByTier[tier] === 'shadow') looser(`experiment.modeByTier.${tier}`, mode, 'shadow', 'users would be served the candidate');
+    if (mode === 'ab' && base.experiment.modeByTier[tier] === 'shadow')
+      looser(`experiment.modeByTier.${tier}`, mode, 'shadow', 'users would be served the candidate');
   }
   for (const [metric, margin] of Object.entries(policy.experiment.guardrailMargins)) {
     const central = base.experiment.guardrailMargins[metric as keyof typeof base.experiment.guardrailMargins];
-    if (margin > central) looser(`experiment.guardrailMargins.${metric}`, margin, central, 'a larger regression would pass');
+    if (margin > central)
+      looser(`experiment.guardrailMargins.${metric}`, margin, central, 'a larger regression would pass');
   }
-  if (policy.experiment.alpha > base.experiment.alpha) looser('experiment.alpha', policy.experiment.alpha, base.experiment.alpha, 'more false promotions');
-  if (policy.experiment.srmPValue < base.experiment.srmPValue) looser('experiment.srmPValue', policy.experiment.srmPValue, base.experiment.srmPValue, 'a broken split would go unnoticed longer');
+  if (policy.experiment.alpha > base.experiment.alpha)
+    looser('experiment.alpha', policy.experiment.alpha, base.experiment.alpha, 'more false promotions');
+  if (policy.experiment.srmPValue < base.experiment.srmPValue)
+    looser(
+      'experiment.srmPValue',
+      policy.experiment.srmPValue,
+      base.experiment.srmPValue,
+      'a broken split would go unnoticed longer',
+    );
   return out;
 }
 
@@ -53,7 +71,8 @@ function loosenings(policy: LearningPolicy, base: LearningPolicy): FieldIssue[] 
  * loosens a rule that may only be tightened (loosenings above).
  */
 export function resolvePolicy(overrides: unknown, base: LearningPolicy = defaultPolicy): PolicyResult {
-  if (overrides !== undefined && overrides !== null && !isObject(overrides)) return refused([{ field: '(policy)', message: 'must be an object' }]);
+  if (overrides !== undefined && overrides !== null && !isObject(overrides))
+    return refused([{ field: '(policy)', message: 'must be an object' }]);
   const parsed = learningPolicySchema.safeParse(overlay(base, overrides ?? {}));
   if (!parsed.success) return refused(fieldIssues(parsed.error, '(policy)'));
   const looser = loosenings(parsed.data, base);

@@ -13,7 +13,10 @@ export interface Schedule {
  */
 export function latestSlot(schedule: Schedule, now: Date): Date | null {
   if (!schedule.enabled) return null;
-  const expression = CronExpressionParser.parse(schedule.cron, { currentDate: new Date(now.getTime() + 1), tz: schedule.timezone });
+  const expression = CronExpressionParser.parse(schedule.cron, {
+    currentDate: new Date(now.getTime() + 1),
+    tz: schedule.timezone,
+  });
   return expression.hasPrev() ? expression.prev().toDate() : null;
 }
 

@@ -49,7 +49,9 @@ export function ensureDist(home: string, progress: (line: string) => void): Dist
       'Maven is needed once to fetch Kafka and the schema registry from Maven Central: install it (apt-get install maven) and run `learnloop stack up` again',
     );
   }
-  progress(`fetching Kafka ${dist.kafkaVersion} and Apicurio Registry ${dist.registryVersion} from Maven Central (once)`);
+  progress(
+    `fetching Kafka ${dist.kafkaVersion} and Apicurio Registry ${dist.registryVersion} from Maven Central (once)`,
+  );
   const run = spawnSync('mvn', ['-B', '-q', '-f', pomPath, 'package', `-Dstack.dir=${join(home, 'dist')}`], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -59,7 +61,9 @@ export function ensureDist(home: string, progress: (line: string) => void): Dist
     throw new StackError(`Maven could not fetch the stack's jars (mvn -f ${pomPath} package):\n${tail}`);
   }
   if (!distPresent(home, dist)) {
-    throw new StackError(`Maven finished but ${join(home, 'dist')} lacks the Kafka or registry jars: delete that directory and run \`learnloop stack up\` again`);
+    throw new StackError(
+      `Maven finished but ${join(home, 'dist')} lacks the Kafka or registry jars: delete that directory and run \`learnloop stack up\` again`,
+    );
   }
   return dist;
 }
@@ -76,7 +80,9 @@ export function findJava(javaHome: string | undefined): string {
   const version = /version "(\d+)(?:\.(\d+))?/.exec(run.stderr);
   const major = version ? (version[1] === '1' ? Number(version[2]) : Number(version[1])) : 0;
   if (major < 17) {
-    throw new StackError(`Java 17 or newer is needed, ${java} is ${major || 'of unknown version'}: install a newer one or set JAVA_HOME`);
+    throw new StackError(
+      `Java 17 or newer is needed, ${java} is ${major || 'of unknown version'}: install a newer one or set JAVA_HOME`,
+    );
   }
   return java;
 }

@@ -93,9 +93,13 @@ export function kafkaComponent(settings: StackSettings, dist: () => Dist, java: 
       if (!existsSync(join(dataDir, 'meta.properties'))) {
         // Kafka's cluster id: 16 random bytes, base64url without padding.
         const clusterId = randomBytes(16).toString('base64url');
-        const format = spawnSync(java(), [...jvm(), 'kafka.tools.StorageTool', 'format', '-c', propsFile, '-t', clusterId], {
-          encoding: 'utf8',
-        });
+        const format = spawnSync(
+          java(),
+          [...jvm(), 'kafka.tools.StorageTool', 'format', '-c', propsFile, '-t', clusterId],
+          {
+            encoding: 'utf8',
+          },
+        );
         if (format.status !== 0) {
           throw new StackError(`formatting Kafka's storage in ${dataDir} failed:\n${format.stdout}${format.stderr}`);
         }

@@ -14,7 +14,9 @@ export function findPgBinDir(configured: string | undefined): string {
   else {
     const debian = '/usr/lib/postgresql';
     if (existsSync(debian)) {
-      const versions = readdirSync(debian).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+      const versions = readdirSync(debian)
+        .filter((v) => /^\d+$/.test(v))
+        .sort((a, b) => Number(b) - Number(a));
       candidates.push(...versions.map((v) => join(debian, v, 'bin')));
     }
     candidates.push(...(process.env['PATH'] ?? '').split(delimiter).filter(Boolean));
@@ -99,7 +101,18 @@ export function postgresComponent(settings: StackSettings): Component {
       }
       return spawnDetached({
         command: join(bin, 'postgres'),
-        args: ['-D', dataDir, '-p', String(port), '-k', paths.dir, '-c', `listen_addresses=${stackHost}`, '-c', 'max_connections=200'],
+        args: [
+          '-D',
+          dataDir,
+          '-p',
+          String(port),
+          '-k',
+          paths.dir,
+          '-c',
+          `listen_addresses=${stackHost}`,
+          '-c',
+          'max_connections=200',
+        ],
         logFile: paths.logFile,
         pidFile: paths.pidFile,
         cwd: paths.dir,

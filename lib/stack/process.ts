@@ -86,7 +86,11 @@ export function spawnDetached(options: SpawnOptions): number {
 }
 
 /** Sends `signal`, waits for the process to exit, and kills it when it has not after `timeoutMs`. */
-export async function stopProcess(pid: number, signal: NodeJS.Signals, timeoutMs: number): Promise<'stopped' | 'killed'> {
+export async function stopProcess(
+  pid: number,
+  signal: NodeJS.Signals,
+  timeoutMs: number,
+): Promise<'stopped' | 'killed'> {
   try {
     process.kill(pid, signal);
   } catch (err) {

@@ -51,7 +51,8 @@ async function withLock<T>(home: string, timeoutMs: number, work: () => Promise<
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = Number(readFileSync(file, 'utf8').trim());
       if (!Number.isInteger(holder) || holder <= 0 || !isAlive(holder)) rmSync(file, { force: true });
-      else if (Date.now() > deadline) throw new StackError(`another learnloop (pid ${holder}) holds ${file}: wait for it or stop it`);
+      else if (Date.now() > deadline)
+        throw new StackError(`another learnloop (pid ${holder}) holds ${file}: wait for it or stop it`);
       else await sleep(200);
     }
   }
@@ -67,10 +68,14 @@ async function waitHealthy(component: Component, pid: number, deadline: number):
     if (await component.healthy()) return;
     if (!isAlive(pid)) {
       removePidFile(component.pidFile);
-      throw new StackError(`${component.name} exited while starting; the end of ${component.logFile}:\n${lastLines(component.logFile, 20)}`);
+      throw new StackError(
+        `${component.name} exited while starting; the end of ${component.logFile}:\n${lastLines(component.logFile, 20)}`,
+      );
     }
     if (Date.now() > deadline) {
-      throw new StackError(`${component.name} did not become healthy in time; the end of ${component.logFile}:\n${lastLines(component.logFile, 20)}`);
+      throw new StackError(
+        `${component.name} did not become healthy in time; the end of ${component.logFile}:\n${lastLines(component.logFile, 20)}`,
+      );
     }
     await sleep(200);
   }
@@ -129,7 +134,8 @@ export async function stackUp(settings: StackSettings, progress: Progress): Prom
     const ready = async (component: Component) => {
       await waitHealthy(component, pids.get(component) ?? 0, deadline);
       await component.afterHealthy?.();
-      if (toStart.includes(component)) progress(`${component.name}: healthy after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      if (toStart.includes(component))
+        progress(`${component.name}: healthy after ${((Date.now() - started) / 1000).toFixed(1)} s`);
     };
     const [postgres, kafka, registry] = components as [Component, Component, Component];
     await Promise.all([
@@ -178,16 +184,24 @@ export async function stackStatus(settings: StackSettings): Promise<ComponentSta
     stackComponents(settings).map(async (component): Promise<ComponentStatus> => {
       const state = readPidState(component.pidFile, component.dir);
       const where = component.ports.map((p) => `${stackHost}:${p.port}`).join(', ');
-      if (state.kind === 'stopped') return { name: component.name, state: 'stopped', pid: undefined, detail: 'run `learnloop stack up`' };
+      if (state.kind === 'stopped')
+        return { name: component.name, state: 'stopped', pid: undefined, detail: 'run `learnloop stack up`' };
       if (state.kind === 'stale') {
-        return { name: component.name, state: 'crashed', pid: state.pid, detail: `${describeStale(component, state)}: run \`learnloop stack up\`` };
+        return {
+          name: component.name,
+          state: 'crashed',
+          pid: state.pid,
+          detail: `${describeStale(component, state)}: run \`learnloop stack up\``,
+        };
       }
       const healthy = await component.healthy();
       return {
         name: component.name,
         state: healthy ? 'running' : 'not answering',
         pid: state.pid,
-        detail: healthy ? where : `pid ${state.pid} is alive but does not answer on ${where}; see \`learnloop stack logs ${component.name}\``,
+        detail: healthy
+          ? where
+          : `pid ${state.pid} is alive but does not answer on ${where}; see \`learnloop stack logs ${component.name}\``,
       };
     }),
   );

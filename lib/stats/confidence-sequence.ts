@@ -30,7 +30,8 @@ export interface Bounds {
 
 function checkParameters(alpha: number, tuningSampleSize: number): void {
   if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must be in (0, 1), not ${alpha}`);
-  if (!(tuningSampleSize > 0) || !Number.isFinite(tuningSampleSize)) throw new RangeError(`the tuning sample size must be positive, not ${tuningSampleSize}`);
+  if (!(tuningSampleSize > 0) || !Number.isFinite(tuningSampleSize))
+    throw new RangeError(`the tuning sample size must be positive, not ${tuningSampleSize}`);
 }
 
 /** Two independent arms: the difference of means and SE² = s²_A/n_A + s²_B/n_B. Null until each arm has two observations. */
@@ -54,7 +55,9 @@ export function relativeDifference(baseline: Moments, candidate: Moments): Diffe
   if (muA === 0) return null;
   return {
     estimate: (muB - muA) / muA,
-    variance: sampleVariance(candidate) / (candidate.n * muA * muA) + (muB * muB * sampleVariance(baseline)) / (baseline.n * muA ** 4),
+    variance:
+      sampleVariance(candidate) / (candidate.n * muA * muA) +
+      (muB * muB * sampleVariance(baseline)) / (baseline.n * muA ** 4),
     n: baseline.n + candidate.n,
   };
 }

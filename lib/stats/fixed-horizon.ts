@@ -13,5 +13,9 @@ export function fixedHorizonSampleSize(effect: number, sd: number, alpha: number
 
 /** The naive z statistic of a difference: estimate / SE (the test that must not be peeked at). */
 export function zStatistic(estimate: number, variance: number): number {
-  return variance > 0 ? estimate / Math.sqrt(variance) : estimate === 0 ? 0 : Math.sign(estimate) * Number.POSITIVE_INFINITY;
+  return variance > 0
+    ? estimate / Math.sqrt(variance)
+    : estimate === 0
+      ? 0
+      : Math.sign(estimate) * Number.POSITIVE_INFINITY;
 }

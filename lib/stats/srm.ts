@@ -24,7 +24,8 @@ export function chiSquareSurvival(x: number, degreesOfFreedom: number): number {
  * here): χ² = Σ (O − E)² / E with E = N · share, on k − 1 degrees of freedom. Null with no observation.
  */
 export function pearsonChiSquare(observed: readonly number[], shares: readonly number[]): ChiSquareResult | null {
-  if (observed.length !== shares.length || observed.length < 2) throw new RangeError('one share per observed count, at least two');
+  if (observed.length !== shares.length || observed.length < 2)
+    throw new RangeError('one share per observed count, at least two');
   if (shares.some((s) => !(s > 0))) throw new RangeError('every expected share must be positive');
   const total = observed.reduce((a, b) => a + b, 0);
   if (total === 0) return null;
@@ -53,7 +54,9 @@ export interface SplitPeriod {
  * χ² = (C − Σ n_k p_k)² / Σ n_k p_k (1 − p_k) on one degree of freedom. With one period this is exactly Pearson's χ²;
  * pooling the periods' expectations into one Pearson test instead would overstate the variance and hide mismatches.
  */
-export function stratifiedSampleRatioTest(periods: readonly SplitPeriod[]): (ChiSquareResult & { expectedCandidateShare: number }) | null {
+export function stratifiedSampleRatioTest(
+  periods: readonly SplitPeriod[],
+): (ChiSquareResult & { expectedCandidateShare: number }) | null {
   let units = 0;
   let candidates = 0;
   let expected = 0;
@@ -61,7 +64,8 @@ export function stratifiedSampleRatioTest(periods: readonly SplitPeriod[]): (Chi
   for (const period of periods) {
     const n = period.baseline + period.candidate;
     if (n === 0) continue;
-    if (!(period.baselineShare > 0 && period.candidateShare > 0)) throw new RangeError('both measured shares must be positive');
+    if (!(period.baselineShare > 0 && period.candidateShare > 0))
+      throw new RangeError('both measured shares must be positive');
     const p = period.candidateShare / (period.baselineShare + period.candidateShare);
     units += n;
     candidates += period.candidate;
@@ -70,7 +74,12 @@ export function stratifiedSampleRatioTest(periods: readonly SplitPeriod[]): (Chi
   }
   if (units === 0 || variance === 0) return null;
   const chiSquare = ((candidates - expected) * (candidates - expected)) / variance;
-  return { chiSquare, degreesOfFreedom: 1, pValue: chiSquareSurvival(chiSquare, 1), expectedCandidateShare: expected / units };
+  return {
+    chiSquare,
+    degreesOfFreedom: 1,
+    pValue: chiSquareSurvival(chiSquare, 1),
+    expectedCandidateShare: expected / units,
+  };
 }
 
 /**

@@ -4,24 +4,49 @@ import { getActiveExperiment } from '../../lib/db/repositories/experiments.ts';
 import { getAgent, getAgentVersion, registerAgentVersion, setLiveVersion } from '../../lib/db/repositories/agents.ts';
 import type { Agent } from '../../lib/db/schema.ts';
 import { conflict, notFound, route, type Actor, type ApiContext } from './api.ts';
-import { agentDetailView, agentView, registerAgentBody, registerVersionBody, setLiveBody, versionView, type AgentView } from './schemas.ts';
+import {
+  agentDetailView,
+  agentView,
+  registerAgentBody,
+  registerVersionBody,
+  setLiveBody,
+  versionView,
+  type AgentView,
+} from './schemas.ts';
 import { lockAgent, type Work } from './writes.ts';
 
 function agentOf(agent: Agent): AgentView {
-  return { id: agent.id, name: agent.name, liveVersionId: agent.live_version_id, createdAt: agent.created_at.toISOString() };
+  return {
+    id: agent.id,
+    name: agent.name,
+    liveVersionId: agent.live_version_id,
+    createdAt: agent.created_at.toISOString(),
+  };
 }
 
 /**
  * Makes a version live and tells the routers (learning.version.promoted.v1, mode manual). Refused while an experiment
  * is active: its baseline is the live version it started from, and moving that under it would compare the wrong arms.
  */
-async function makeLive(work: Work, ctx: ApiContext, actor: Actor, agent: Agent, versionId: string, reason: string | null): Promise<boolean> {
+async function makeLive(
+  work: Work,
+  ctx: ApiContext,
+  actor: Actor,
+  agent: Agent,
+  versionId: string,
+  reason: string | null,
+): Promise<boolean> {
   const { trx } = work;
   const version = await getAgentVersion(trx, versionId);
-  if (!version || version.agent_id !== agent.id) throw notFound('versionId', `version of agent ${JSON.stringify(agent.id)}`, versionId);
+  if (!version || version.agent_id !== agent.id)
+    throw notFound('versionId', `version of agent ${JSON.stringify(agent.id)}`, versionId);
   if (agent.live_version_id === versionId) return false;
   const active = await getActiveExperiment(trx, agent.id);
-  if (active) throw conflict(`agent ${JSON.stringify(agent.id)} has experiment ${active.id} (${active.status}); its live version changes when the experiment ends`, 'versionId');
+  if (active)
+    throw conflict(
+      `agent ${JSON.stringify(agent.id)} has experiment ${active.id} (${active.status}); its live version changes when the experiment ends`,
+      'versionId',
+    );
   await setLiveVersion(trx, agent.id, versionId);
   const promoted: VersionPromoted = {
     eventId: `${agent.id}:live:${randomUUID()}`,
@@ -59,8 +84,20 @@ export const agentRoutes = [
     async handle({ params, ctx }) {
       const agent = await getAgent(ctx.db, params['agentId']!);
       if (!agent) throw notFound('agentId', 'agent', params['agentId']!);
-      const versions = await ctx.db.selectFrom('agent_versions').select(['id', 'created_at']).where('agent_id', '=', agent.id).orderBy('created_at').orderBy('id').execute();
-      return { status: 200, body: { ...agentOf(agent), versions: versions.map((v) => ({ id: v.id, createdAt: v.created_at.toISOString() })) } };
+      const versions = await ctx.db
+        .selectFrom('agent_versions')
+        .select(['id', 'created_at'])
+        .where('agent_id', '=', agent.id)
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute();
+      return {
+        status: 200,
+        body: {
+          ...agentOf(agent),
+          versions: versions.map((v) => ({ id: v.id, createdAt: v.created_at.toISOString() })),
+        },
+      };
     },
   }),
   route({
@@ -69,7 +106,10 @@ export const agentRoutes = [
     permission: 'agents.write',
     summary: 'register an agent (or rename it)',
     body: registerAgentBody,
-    responses: { 201: { description: 'registered', schema: agentView }, 200: { description: 'already registered (renamed if the name differs)', schema: agentView } },
+    responses: {
+      201: { description: 'registered', schema: agentView },
+      200: { description: 'already registered (renamed if the name differs)', schema: agentView },
+    },
     async handle({ params, body, actor, ctx }) {
       const agentId = params['agentId']!;
       return ctx.transact(async (work) => {
@@ -81,13 +121,30 @@ export const agentRoutes = [
           .returningAll()
           .executeTakeFirst();
         if (created) {
-          work.audit(actor, { action: 'agent.registered', agentId, subjectType: 'agent', subjectId: agentId, payload: { name: created.name } });
+          work.audit(actor, {
+            action: 'agent.registered',
+            agentId,
+            subjectType: 'agent',
+            subjectId: agentId,
+            payload: { name: created.name },
+          });
           return { status: 201, body: agentOf(created) };
         }
         const existing = await lockAgent(work.trx, agentId);
         if (body.name === undefined || body.name === existing.name) return { status: 200, body: agentOf(existing) };
-        const renamed = await work.trx.updateTable('agents').set({ name: body.name }).where('id', '=', agentId).returningAll().executeTakeFirstOrThrow();
-        work.audit(actor, { action: 'agent.renamed', agentId, subjectType: 'agent', subjectId: agentId, payload: { from: existing.name, to: body.name } });
+        const renamed = await work.trx
+          .updateTable('agents')
+          .set({ name: body.name })
+          .where('id', '=', agentId)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        work.audit(actor, {
+          action: 'agent.renamed',
+          agentId,
+          subjectType: 'agent',
+          subjectId: agentId,
+          payload: { from: existing.name, to: body.name },
+        });
         return { status: 200, body: agentOf(renamed) };
       });
     },
@@ -96,17 +153,38 @@ export const agentRoutes = [
     method: 'POST',
     path: '/api/agents/{agentId}/versions',
     permission: 'agents.write',
-    summary: "register a configuration snapshot as a version of the agent (idempotent: a version's id is its content hash)",
+    summary:
+      "register a configuration snapshot as a version of the agent (idempotent: a version's id is its content hash)",
     body: registerVersionBody,
-    responses: { 201: { description: 'registered', schema: versionView }, 200: { description: 'already registered', schema: versionView } },
+    responses: {
+      201: { description: 'registered', schema: versionView },
+      200: { description: 'already registered', schema: versionView },
+    },
     async handle({ params, body, actor, ctx }) {
       return ctx.transact(async (work) => {
         const agent = await lockAgent(work.trx, params['agentId']!);
         const { version, created } = await registerAgentVersion(work.trx, { agent_id: agent.id, config: body.config });
-        if (created) work.audit(actor, { action: 'agent.version_registered', agentId: agent.id, subjectType: 'version', subjectId: version.id, payload: { reason: body.reason ?? null } });
+        if (created)
+          work.audit(actor, {
+            action: 'agent.version_registered',
+            agentId: agent.id,
+            subjectType: 'version',
+            subjectId: version.id,
+            payload: { reason: body.reason ?? null },
+          });
         if (body.live) await makeLive(work, ctx, actor, agent, version.id, body.reason ?? null);
         const live = body.live || agent.live_version_id === version.id;
-        return { status: created ? 201 : 200, body: { id: version.id, agentId: agent.id, config: version.config, createdAt: version.created_at.toISOString(), created, live } };
+        return {
+          status: created ? 201 : 200,
+          body: {
+            id: version.id,
+            agentId: agent.id,
+            config: version.config,
+            createdAt: version.created_at.toISOString(),
+            created,
+            live,
+          },
+        };
       });
     },
   }),

@@ -61,7 +61,12 @@ export async function listApprovals(
   db: Kysely<Database>,
   query: { status: 'pending' | 'decided' | 'all'; agentId?: string | undefined; limit: number },
 ): Promise<ApprovalRow[]> {
-  const status = query.status === 'pending' ? sql`a.decision IS NULL` : query.status === 'decided' ? sql`a.decision IS NOT NULL` : sql`true`;
+  const status =
+    query.status === 'pending'
+      ? sql`a.decision IS NULL`
+      : query.status === 'decided'
+        ? sql`a.decision IS NOT NULL`
+        : sql`true`;
   const agent = query.agentId === undefined ? sql`true` : sql`e.agent_id = ${query.agentId}`;
   const { rows } = await sql<ApprovalRow>`SELECT ${columns} ${joins} WHERE ${status} AND ${agent}
     ORDER BY a.requested_at DESC, a.id DESC LIMIT ${query.limit}`.execute(db);
@@ -82,9 +87,14 @@ export async function lockApproval(trx: Transaction<Database>, id: string): Prom
 }
 
 /** The latest approval of each experiment. */
-export async function latestApprovals(db: Kysely<Database>, experimentIds: readonly string[]): Promise<Map<string, ApprovalRow>> {
+export async function latestApprovals(
+  db: Kysely<Database>,
+  experimentIds: readonly string[],
+): Promise<Map<string, ApprovalRow>> {
   if (experimentIds.length === 0) return new Map();
   const { rows } = await sql<ApprovalRow>`SELECT DISTINCT ON (a.experiment_id) ${columns} ${joins}
-    WHERE a.experiment_id = ANY(${experimentIds}::text[]) ORDER BY a.experiment_id, a.requested_at DESC, a.id DESC`.execute(db);
+    WHERE a.experiment_id = ANY(${experimentIds}::text[]) ORDER BY a.experiment_id, a.requested_at DESC, a.id DESC`.execute(
+    db,
+  );
   return new Map(rows.map((r) => [r.experiment_id, r]));
 }

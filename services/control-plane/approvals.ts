@@ -33,7 +33,10 @@ export const approvalRoutes = [
     summary: 'approve or reject a pending request; deciding again returns the first decision, unchanged',
     body: decisionBody,
     responses: {
-      200: { description: 'applied: true when this call decided it, false when it had been decided before', schema: decisionView },
+      200: {
+        description: 'applied: true when this call decided it, false when it had been decided before',
+        schema: decisionView,
+      },
     },
     async handle({ params, body, actor, ctx }) {
       const approvalId = params['approvalId']!;
@@ -45,16 +48,34 @@ export const approvalRoutes = [
         if (row.decision !== null) return { status: 200, body: { approval: approvalOf(row, now), applied: false } };
         // Four eyes: whoever started a session by hand does not also let its change go live.
         if (row.session_trigger === 'manual' && samePerson(row.session_started_by, actor.name)) {
-          throw new ApiError(403, `approvalId: ${actor.name} started session ${row.session_id} and may not decide its approval`, { field: 'approvalId' });
+          throw new ApiError(
+            403,
+            `approvalId: ${actor.name} started session ${row.session_id} and may not decide its approval`,
+            { field: 'approvalId' },
+          );
         }
-        if (row.experiment_status === 'paused') throw conflict(`approvalId: experiment ${row.experiment_id} is paused; resume the agent to decide its approval`, 'approvalId');
-        if (row.experiment_status !== 'awaiting_approval') throw conflict(`approvalId: experiment ${row.experiment_id} is ${row.experiment_status}, not awaiting approval`, 'approvalId');
+        if (row.experiment_status === 'paused')
+          throw conflict(
+            `approvalId: experiment ${row.experiment_id} is paused; resume the agent to decide its approval`,
+            'approvalId',
+          );
+        if (row.experiment_status !== 'awaiting_approval')
+          throw conflict(
+            `approvalId: experiment ${row.experiment_id} is ${row.experiment_status}, not awaiting approval`,
+            'approvalId',
+          );
         if (row.expires_at !== null && row.expires_at.getTime() <= now.getTime()) {
           throw conflict(`approvalId: the request expired at ${row.expires_at.toISOString()}`, 'approvalId');
         }
         const reason = body.reason ?? null;
-        const decided = await decideApproval(trx, approvalId, { decision: body.decision, approver: actor.name, reason, decided_at: now });
-        if (!decided.ok || !decided.applied) throw new Error(`approval ${approvalId}: locked and pending, yet not decided (${JSON.stringify(decided)})`);
+        const decided = await decideApproval(trx, approvalId, {
+          decision: body.decision,
+          approver: actor.name,
+          reason,
+          decided_at: now,
+        });
+        if (!decided.ok || !decided.applied)
+          throw new Error(`approval ${approvalId}: locked and pending, yet not decided (${JSON.stringify(decided)})`);
         const event: ApprovalDecided = {
           eventId: `${approvalId}:decided`,
           approvalId,
@@ -73,9 +94,17 @@ export const approvalRoutes = [
           agentId: row.agent_id,
           subjectType: 'approval',
           subjectId: approvalId,
-          payload: { decision: body.decision, reason, experimentId: row.experiment_id, candidateVersionId: row.candidate_version_id },
+          payload: {
+            decision: body.decision,
+            reason,
+            experimentId: row.experiment_id,
+            candidateVersionId: row.candidate_version_id,
+          },
         });
-        const approval = approvalOf({ ...row, decision: body.decision, approver: actor.name, reason, decided_at: now }, now);
+        const approval = approvalOf(
+          { ...row, decision: body.decision, approver: actor.name, reason, decided_at: now },
+          now,
+        );
         return { status: 200, body: { approval, applied: true } };
       });
     },

@@ -42,7 +42,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
   const producer = options.physicalName('control-plane');
   const ctx: ApiContext = {
     db: options.db,
-    transact: transactor(options.db, async (trx, events) => writeOutbox(trx, producer, await outboxEntries(options.serde, options.physicalName, events))),
+    transact: transactor(options.db, async (trx, events) =>
+      writeOutbox(trx, producer, await outboxEntries(options.serde, options.physicalName, events)),
+    ),
     now: options.now ?? (() => new Date()),
     logger: options.logger,
   };
@@ -60,7 +62,12 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       host: options.host,
       port: options.port,
       registry: options.metrics,
-      routes: apiRoutes({ routes, ctx, metrics: controlPlaneMetrics(options.metrics), maxBodyBytes: options.maxBodyBytes }),
+      routes: apiRoutes({
+        routes,
+        ctx,
+        metrics: controlPlaneMetrics(options.metrics),
+        maxBodyBytes: options.maxBodyBytes,
+      }),
       logger: options.logger,
     }).catch(portInUse('LEARNLOOP_CONTROL_PLANE_PORT', options.host, options.port));
     return {

@@ -1,6 +1,17 @@
 import { sql, type Kysely } from 'kysely';
-import type { ExperimentPolicy, ExperimentStatistics, TrafficSplit, VerdictReason } from '../../lib/contracts/types.generated.ts';
-import { activeExperimentStatuses, type Database, type ExperimentMode, type ExperimentStatus, type RiskTier } from '../../lib/db/schema.ts';
+import type {
+  ExperimentPolicy,
+  ExperimentStatistics,
+  TrafficSplit,
+  VerdictReason,
+} from '../../lib/contracts/types.generated.ts';
+import {
+  activeExperimentStatuses,
+  type Database,
+  type ExperimentMode,
+  type ExperimentStatus,
+  type RiskTier,
+} from '../../lib/db/schema.ts';
 import { analyse } from '../experiment-judge/analysis.ts';
 import { changedBy } from '../experiment-judge/events.ts';
 import { armsOf, type JudgeState } from '../experiment-judge/model.ts';
@@ -41,9 +52,14 @@ export function armCountsOf(
   row: { mode: ExperimentMode; baseline_run_count: number; candidate_run_count: number; shadow_run_count: number },
   judge: JudgeState | undefined,
 ): { baseline: number; candidate: number; shadow: number } {
-  if (!judge) return { baseline: row.baseline_run_count, candidate: row.candidate_run_count, shadow: row.shadow_run_count };
+  if (!judge)
+    return { baseline: row.baseline_run_count, candidate: row.candidate_run_count, shadow: row.shadow_run_count };
   const treated = judge.statistics.candidate.failure.n;
-  return { baseline: judge.statistics.baseline.failure.n, candidate: row.mode === 'ab' ? treated : 0, shadow: row.mode === 'shadow' ? treated : 0 };
+  return {
+    baseline: judge.statistics.baseline.failure.n,
+    candidate: row.mode === 'ab' ? treated : 0,
+    shadow: row.mode === 'shadow' ? treated : 0,
+  };
 }
 
 export async function judgeStates(db: Kysely<Database>, ids: readonly string[]): Promise<Map<string, JudgeState>> {
@@ -79,15 +95,24 @@ export async function listExperimentViews(
 
   return rows.map((row) => {
     const judge = judgeOf.get(row.id);
-    const arms = armsOf({ mode: row.mode, baselineVersionId: row.baseline_version_id, candidateVersionId: row.candidate_version_id });
+    const arms = armsOf({
+      mode: row.mode,
+      baselineVersionId: row.baseline_version_id,
+      candidateVersionId: row.candidate_version_id,
+    });
     const policy = row.policy ?? judge?.derived?.policy ?? null;
-    const statistics: ExperimentStatistics | null = judge && policy ? analyse({ mode: row.mode, arms, policy }, judge.statistics).statistics : null;
+    const statistics: ExperimentStatistics | null =
+      judge && policy ? analyse({ mode: row.mode, arms, policy }, judge.statistics).statistics : null;
     const armCounts = armCountsOf(row, judge);
     const verdict = verdictOf.get(row.id);
     const decision = row.decision?.action
       ? { action: row.decision.action, reasons: row.decision.reasons ?? [], at: row.ended_at?.toISOString() ?? null }
       : verdict?.decision
-        ? { action: verdict.decision.action, reasons: verdict.decision.reasons.map((r) => ({ code: r.code, detail: r.detail ?? null })), at: verdict.at.toISOString() }
+        ? {
+            action: verdict.decision.action,
+            reasons: verdict.decision.reasons.map((r) => ({ code: r.code, detail: r.detail ?? null })),
+            at: verdict.at.toISOString(),
+          }
         : null;
     const approval = approvals.get(row.id);
     return {

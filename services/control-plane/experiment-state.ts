@@ -64,7 +64,13 @@ export type StatusChange = {
  * Moves a locked active experiment to `status` under the version check, and emits its full state
  * (learning.experiment.state.v1, the new version): the routers apply it as soon as the outbox publishes it.
  */
-export async function changeExperiment(work: Work, ctx: ApiContext, row: ActiveRow, status: ActiveStatus, reason: string): Promise<StatusChange> {
+export async function changeExperiment(
+  work: Work,
+  ctx: ApiContext,
+  row: ActiveRow,
+  status: ActiveStatus,
+  reason: string,
+): Promise<StatusChange> {
   const { trx } = work;
   const updated = await updateExperiment(trx, row.id, row.version, { status });
   // The row is locked by this transaction: only a writer that skipped the lock could have moved the version.
@@ -80,7 +86,11 @@ export async function changeExperiment(work: Work, ctx: ApiContext, row: ActiveR
     changedAt: ctx.now(),
     status,
     mode: row.mode,
-    arms: armsOf({ mode: row.mode, baselineVersionId: row.baseline_version_id, candidateVersionId: row.candidate_version_id }),
+    arms: armsOf({
+      mode: row.mode,
+      baselineVersionId: row.baseline_version_id,
+      candidateVersionId: row.candidate_version_id,
+    }),
     salt: row.salt,
     trafficSplit: row.traffic_split,
     rampSchedule: row.ramp_schedule,
@@ -103,6 +113,9 @@ export async function changeExperiment(work: Work, ctx: ApiContext, row: ActiveR
 /** For a row stored without its policy (older proposers): what the judge derives, the agent's policy in force. */
 async function fallbackPolicy(trx: Trx, row: ActiveRow): Promise<ExperimentPolicy> {
   const effective = await effectivePolicy(trx, row.agent_id);
-  if (!effective.ok) throw new Error(`experiment ${row.id} has no policy and agent ${row.agent_id}'s does not resolve: ${effective.errors.join('; ')}`);
+  if (!effective.ok)
+    throw new Error(
+      `experiment ${row.id} has no policy and agent ${row.agent_id}'s does not resolve: ${effective.errors.join('; ')}`,
+    );
   return experimentPolicy(effective.policy, effective.version, row.risk_tier);
 }

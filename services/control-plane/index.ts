@@ -11,7 +11,8 @@ import { controlPlaneSettingsSchema } from './settings.ts';
  */
 export const controlPlane: ServiceDefinition = {
   name: 'control-plane',
-  summary: 'the HTTP API (7080): policies, pause/resume, agents, approvals, experiments, status, audit; bearer tokens with roles',
+  summary:
+    'the HTTP API (7080): policies, pause/resume, agents, approvals, experiments, status, audit; bearer tokens with roles',
   async start(ctx) {
     const settings = loadConfig(controlPlaneSettingsSchema, ctx.env);
     const connections = connect(ctx, 'control-plane');

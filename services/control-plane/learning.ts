@@ -9,7 +9,15 @@ import { listExperimentViews } from './experiment-read.ts';
 import { changeExperiment, lockActive, type ActiveRow, type ActiveStatus } from './experiment-state.ts';
 import { policyOf, storePolicy } from './policy.ts';
 import { sessionOf } from './sessions.ts';
-import { experimentsQuery, experimentView, pauseBody, pauseView, resumeBody, statusView, type StatusView } from './schemas.ts';
+import {
+  experimentsQuery,
+  experimentView,
+  pauseBody,
+  pauseView,
+  resumeBody,
+  statusView,
+  type StatusView,
+} from './schemas.ts';
 import { lockAgent } from './writes.ts';
 
 /**
@@ -37,7 +45,13 @@ function resumedStatus(row: ActiveRow): ActiveStatus | null {
  * Pauses (or resumes) the agent: the policy's flag, then the active experiment, in one transaction. Resuming an
  * experiment paused by the judge (a sample-ratio mismatch) is the same act: a person looked and lets it go on.
  */
-async function setPaused(ctx: ApiContext, actor: Actor, agentId: string, pause: boolean, reason: string | null): Promise<Reply> {
+async function setPaused(
+  ctx: ApiContext,
+  actor: Actor,
+  agentId: string,
+  pause: boolean,
+  reason: string | null,
+): Promise<Reply> {
   return ctx.transact(async (work) => {
     const locked = await lockActive(work.trx, agentId);
     const agent = await lockAgent(work.trx, agentId);
@@ -48,13 +62,26 @@ async function setPaused(ctx: ApiContext, actor: Actor, agentId: string, pause: 
     const { paused: flag, ...rest } = (stored?.policy ?? {}) as JsonObject;
     const policyChanges = (flag === true) !== pause;
     const policyVersion = policyChanges
-      ? (await storePolicy(work, actor, { agentId: agent.id, overrides: pause ? { ...rest, paused: true } : rest, action: 'policy.updated', payload: { previousVersion: stored?.version ?? 0, reason } })).version
+      ? (
+          await storePolicy(work, actor, {
+            agentId: agent.id,
+            overrides: pause ? { ...rest, paused: true } : rest,
+            action: 'policy.updated',
+            payload: { previousVersion: stored?.version ?? 0, reason },
+          })
+        ).version
       : (stored?.version ?? 0);
     const target = row ? (pause ? pausedStatus(row) : resumedStatus(row)) : null;
     const experiment = !row
       ? null
       : target
-        ? await changeExperiment(work, ctx, row, target, `${pause ? 'paused' : 'resumed'} by ${actor.name}${reason ? `: ${reason}` : ''}`)
+        ? await changeExperiment(
+            work,
+            ctx,
+            row,
+            target,
+            `${pause ? 'paused' : 'resumed'} by ${actor.name}${reason ? `: ${reason}` : ''}`,
+          )
         : { id: row.id, status: row.status, version: row.version };
     const changed = policyChanges || target !== null;
     if (changed) {
@@ -89,7 +116,8 @@ export const learningRoutes = [
     method: 'POST',
     path: '/api/agents/{agentId}/learning/resume',
     permission: 'learning.control',
-    summary: 'resume continuous learning, and a paused experiment (awaiting approval again if its request is still open)',
+    summary:
+      'resume continuous learning, and a paused experiment (awaiting approval again if its request is still open)',
     body: resumeBody,
     responses: { 200: { description: 'resumed (changed: false when nothing was paused)', schema: pauseView } },
     handle: ({ params, body, actor, ctx }) => setPaused(ctx, actor, params['agentId']!, false, body.reason ?? null),
@@ -104,7 +132,14 @@ export const learningRoutes = [
     async handle({ params, query, ctx }) {
       const agentId = params['agentId']!;
       if (!(await getAgent(ctx.db, agentId))) throw notFound('agentId', 'agent', agentId);
-      return { status: 200, body: await listExperimentViews(ctx.db, { agentId, activeOnly: query.status === 'active', limit: query.limit }, ctx.now()) };
+      return {
+        status: 200,
+        body: await listExperimentViews(
+          ctx.db,
+          { agentId, activeOnly: query.status === 'active', limit: query.limit },
+          ctx.now(),
+        ),
+      };
     },
   }),
   route({
@@ -123,14 +158,22 @@ export const learningRoutes = [
       const [session, running, pauses] = await Promise.all([
         getOpenSession(ctx.db, agentId),
         listExperimentViews(ctx.db, { agentId, activeOnly: true, limit: 1 }, now),
-        effective.paused ? listAudit(ctx.db, { agent_id: agentId, subject_type: 'agent', subject_id: agentId, limit: 20 }) : null,
+        effective.paused
+          ? listAudit(ctx.db, { agent_id: agentId, subject_type: 'agent', subject_id: agentId, limit: 20 })
+          : null,
       ]);
       const pause = pauses?.entries.find((e) => e.action === 'learning.paused');
       const status: StatusView = {
         agentId,
         liveVersionId: agent.live_version_id,
         continuousMode: effective.paused ? 'paused' : 'on',
-        paused: effective.paused ? { by: pause?.actor ?? policy.createdBy ?? 'unknown', reason: reasonOf(pause?.payload), at: pause?.at.toISOString() ?? policy.createdAt ?? now.toISOString() } : null,
+        paused: effective.paused
+          ? {
+              by: pause?.actor ?? policy.createdBy ?? 'unknown',
+              reason: reasonOf(pause?.payload),
+              at: pause?.at.toISOString() ?? policy.createdAt ?? now.toISOString(),
+            }
+          : null,
         policyVersion: policy.version,
         schedule: effective.schedule,
         nextScheduledRunAt: effective.paused ? null : (nextSlot(effective.schedule, now)?.toISOString() ?? null),

@@ -3,7 +3,10 @@
  * segment. A parameter takes one whole, non-empty, percent-decoded segment.
  */
 
-export type PathMatch = { ok: true; params: Record<string, string> } | { ok: false; reason: 'no_match' } | { ok: false; reason: 'bad_segment'; param: string };
+export type PathMatch =
+  | { ok: true; params: Record<string, string> }
+  | { ok: false; reason: 'no_match' }
+  | { ok: false; reason: 'bad_segment'; param: string };
 
 export interface PathPattern {
   template: string;

@@ -12,7 +12,8 @@ export function policyOf(agentId: string, stored: Policy | undefined): PolicyVie
   const overrides = (stored?.policy ?? {}) as JsonObject;
   const resolved = resolvePolicy(overrides);
   // Every version was validated when written; one that no longer resolves means the central rules changed under it.
-  if (!resolved.ok) throw new Error(`stored policy ${agentId} v${stored?.version} no longer resolves: ${resolved.errors.join('; ')}`);
+  if (!resolved.ok)
+    throw new Error(`stored policy ${agentId} v${stored?.version} no longer resolves: ${resolved.errors.join('; ')}`);
   return {
     agentId,
     version: stored?.version ?? 0,
@@ -35,7 +36,13 @@ async function writePolicy(
   input: { agentId: string; overrides: JsonObject; expectedVersion?: number; action: string; payload: JsonObject },
 ): Promise<Policy> {
   const resolved = resolvePolicy(input.overrides);
-  if (!resolved.ok) throw invalid(resolved.issues.map((i) => ({ field: i.field === '(policy)' ? 'policy' : `policy.${i.field}`, message: i.message })));
+  if (!resolved.ok)
+    throw invalid(
+      resolved.issues.map((i) => ({
+        field: i.field === '(policy)' ? 'policy' : `policy.${i.field}`,
+        message: i.message,
+      })),
+    );
   return storePolicy(work, actor, input);
 }
 
@@ -48,7 +55,12 @@ export async function storePolicy(
   actor: Actor,
   input: { agentId: string; overrides: JsonObject; expectedVersion?: number; action: string; payload: JsonObject },
 ): Promise<Policy> {
-  const put = await putPolicy(work.trx, { agent_id: input.agentId, policy: input.overrides, created_by: actor.name, ...(input.expectedVersion === undefined ? {} : { expected_version: input.expectedVersion }) });
+  const put = await putPolicy(work.trx, {
+    agent_id: input.agentId,
+    policy: input.overrides,
+    created_by: actor.name,
+    ...(input.expectedVersion === undefined ? {} : { expected_version: input.expectedVersion }),
+  });
   if (!put.ok) throw conflict(`expectedVersion: the current version is ${put.currentVersion}`, 'expectedVersion');
   work.audit(actor, {
     action: input.action,
@@ -73,7 +85,8 @@ export const policyRoutes = [
     async handle({ params, query, ctx }) {
       const agentId = params['agentId']!;
       if (!(await getAgent(ctx.db, agentId))) throw notFound('agentId', 'agent', agentId);
-      if (query.version === undefined) return { status: 200, body: view(policyOf(agentId, await getCurrentPolicy(ctx.db, agentId))) };
+      if (query.version === undefined)
+        return { status: 200, body: view(policyOf(agentId, await getCurrentPolicy(ctx.db, agentId))) };
       const stored = await getPolicyVersion(ctx.db, agentId, query.version);
       if (!stored) throw notFound('version', `policy version of ${JSON.stringify(agentId)}`, String(query.version));
       return { status: 200, body: view(policyOf(agentId, stored)) };
@@ -83,13 +96,17 @@ export const policyRoutes = [
     method: 'POST',
     path: '/api/agents/{agentId}/learning/policy',
     permission: 'policy.write',
-    summary: "set the agent's policy overrides as a new version (checked against the central rules: risk may only be tightened)",
+    summary:
+      "set the agent's policy overrides as a new version (checked against the central rules: risk may only be tightened)",
     body: setPolicyBody,
     responses: { 201: { description: 'the new version', schema: policyView } },
     async handle({ params, body, actor, ctx }) {
       return ctx.transact(async (work) => {
         const agent = await lockAgent(work.trx, params['agentId']!);
-        if ('paused' in body.policy) throw invalid([{ field: 'policy.paused', message: 'is set by POST .../learning/pause and .../learning/resume' }]);
+        if ('paused' in body.policy)
+          throw invalid([
+            { field: 'policy.paused', message: 'is set by POST .../learning/pause and .../learning/resume' },
+          ]);
         const current = await getCurrentPolicy(work.trx, agent.id);
         // A pause stays in force through policy edits: only resume lifts it.
         const paused = (current?.policy as JsonObject | undefined)?.['paused'] === true;

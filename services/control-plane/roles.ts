@@ -5,7 +5,14 @@ import type { TokenRole } from '../../lib/db/schema.ts';
  * (operator) and the person who lets a risky change go live (approver) can be different people. An admin manages
  * tokens and may do everything else too: whoever can mint an operator token could act as one anyway.
  */
-export const permissions = ['read', 'agents.write', 'policy.write', 'learning.control', 'approvals.decide', 'tokens.manage'] as const;
+export const permissions = [
+  'read',
+  'agents.write',
+  'policy.write',
+  'learning.control',
+  'approvals.decide',
+  'tokens.manage',
+] as const;
 export type Permission = (typeof permissions)[number];
 
 const grants: Readonly<Record<TokenRole, ReadonlySet<Permission>>> = {

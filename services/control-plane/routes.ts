@@ -8,4 +8,12 @@ import { sessionRoutes } from './sessions.ts';
 import { tokenRoutes } from './tokens.ts';
 
 /** Every route of the API, in the order the OpenAPI document lists them. */
-export const routes: readonly Route[] = [...agentRoutes, ...policyRoutes, ...learningRoutes, ...sessionRoutes, ...approvalRoutes, ...auditRoutes, ...tokenRoutes];
+export const routes: readonly Route[] = [
+  ...agentRoutes,
+  ...policyRoutes,
+  ...learningRoutes,
+  ...sessionRoutes,
+  ...approvalRoutes,
+  ...auditRoutes,
+  ...tokenRoutes,
+];

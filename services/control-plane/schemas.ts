@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { agentConfigSchema } from '../../lib/agents/config.ts';
-import { approvalDecisions, experimentModes, experimentStatuses, riskTiers, sessionStatuses, sessionTriggers, tokenRoles } from '../../lib/db/schema.ts';
+import {
+  approvalDecisions,
+  experimentModes,
+  experimentStatuses,
+  riskTiers,
+  sessionStatuses,
+  sessionTriggers,
+  tokenRoles,
+} from '../../lib/db/schema.ts';
 
 /**
  * The API's request and response shapes: validation, the handlers' types (z.infer) and the OpenAPI document all come
@@ -22,7 +30,9 @@ export const registerVersionBody = z.strictObject({
   reason: reason.optional(),
 });
 export const setLiveBody = z.strictObject({ versionId: id, reason: reason.optional() });
-export const policyQuery = z.strictObject({ version: z.coerce.number().int().positive().max(2_147_483_647).optional() });
+export const policyQuery = z.strictObject({
+  version: z.coerce.number().int().positive().max(2_147_483_647).optional(),
+});
 export const setPolicyBody = z.strictObject({
   /** The agent's overrides of the central policy: the whole set (what is left out falls back to the default). */
   policy: z.record(z.string(), z.unknown()),
@@ -33,7 +43,10 @@ export const setPolicyBody = z.strictObject({
 export const pauseBody = z.strictObject({ reason });
 export const resumeBody = z.strictObject({ reason: reason.optional() });
 export const startSessionBody = z.strictObject({ reason });
-export const experimentsQuery = z.strictObject({ status: z.enum(['active', 'all']).default('all'), limit: limit(100, 20) });
+export const experimentsQuery = z.strictObject({
+  status: z.enum(['active', 'all']).default('all'),
+  limit: limit(100, 20),
+});
 export const approvalsQuery = z.strictObject({
   status: z.enum(['pending', 'decided', 'all']).default('pending'),
   agentId: id.optional(),
@@ -52,9 +65,23 @@ export const createTokenBody = z.strictObject({ name: z.string().trim().min(1).m
 
 // Responses.
 
-export const agentView = z.object({ id: z.string(), name: z.string(), liveVersionId: z.string().nullable(), createdAt: timestamp });
-export const agentDetailView = agentView.extend({ versions: z.array(z.object({ id: z.string(), createdAt: timestamp })) });
-export const versionView = z.object({ id: z.string(), agentId: z.string(), config: z.unknown(), createdAt: timestamp, created: z.boolean(), live: z.boolean() });
+export const agentView = z.object({
+  id: z.string(),
+  name: z.string(),
+  liveVersionId: z.string().nullable(),
+  createdAt: timestamp,
+});
+export const agentDetailView = agentView.extend({
+  versions: z.array(z.object({ id: z.string(), createdAt: timestamp })),
+});
+export const versionView = z.object({
+  id: z.string(),
+  agentId: z.string(),
+  config: z.unknown(),
+  createdAt: timestamp,
+  created: z.boolean(),
+  live: z.boolean(),
+});
 
 export const policyView = z.object({
   agentId: z.string(),
@@ -122,7 +149,11 @@ export const experimentView = z.object({
   statistics: z.unknown().nullable(),
   /** The latest decision: the final one for an ended experiment, else the last verdict. */
   decision: z
-    .object({ action: z.string(), reasons: z.array(z.object({ code: z.string(), detail: z.string().nullable() })), at: timestamp.nullable() })
+    .object({
+      action: z.string(),
+      reasons: z.array(z.object({ code: z.string(), detail: z.string().nullable() })),
+      at: timestamp.nullable(),
+    })
     .nullable(),
   latestApproval: approvalView.nullable(),
 });
@@ -165,7 +196,14 @@ export const auditEntryView = z.object({
 });
 export const auditPageView = z.object({ entries: z.array(auditEntryView), nextBeforeId: z.number().int().nullable() });
 
-export const tokenView = z.object({ id: z.string(), name: z.string(), role: z.enum(tokenRoles), createdBy: z.string(), createdAt: timestamp, revokedAt: timestamp.nullable() });
+export const tokenView = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: z.enum(tokenRoles),
+  createdBy: z.string(),
+  createdAt: timestamp,
+  revokedAt: timestamp.nullable(),
+});
 export const createdTokenView = tokenView.extend({ token: z.string() });
 
 export const pauseView = z.object({

@@ -18,7 +18,9 @@ export interface ApiServerOptions {
 
 const bodyText = (req: IncomingMessage, limit: number) =>
   new Promise<string>((resolve, reject) =>
-    readBody(req, limit, (body) => (body.ok ? resolve(body.text) : reject(new ApiError(400, body.error, { field: 'body' })))),
+    readBody(req, limit, (body) =>
+      body.ok ? resolve(body.text) : reject(new ApiError(400, body.error, { field: 'body' })),
+    ),
   );
 
 /**
@@ -26,7 +28,8 @@ const bodyText = (req: IncomingMessage, limit: number) =>
  * jsonb cannot hold it) and a `__proto__` key (an object built from it would silently lose it).
  */
 function unstorable(value: unknown, path: string): { field: string; message: string } | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? { field: path, message: 'must not contain the character U+0000' } : null;
+  if (typeof value === 'string')
+    return value.includes('\u0000') ? { field: path, message: 'must not contain the character U+0000' } : null;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const found = unstorable(value[i], `${path}.${i}`);
@@ -38,7 +41,8 @@ function unstorable(value: unknown, path: string): { field: string; message: str
     for (const [key, item] of Object.entries(value)) {
       const field = path === '' ? key : `${path}.${key}`;
       if (key === '__proto__') return { field, message: 'is not a known field' };
-      if (key.includes('\u0000')) return { field: path || 'body', message: 'a key must not contain the character U+0000' };
+      if (key.includes('\u0000'))
+        return { field: path || 'body', message: 'a key must not contain the character U+0000' };
       const found = unstorable(item, field);
       if (found) return found;
     }
@@ -47,7 +51,11 @@ function unstorable(value: unknown, path: string): { field: string; message: str
 }
 
 function errorBody(err: ApiError): object {
-  return { error: err.message, ...(err.field === undefined ? {} : { field: err.field }), ...(err.problems ? { problems: err.problems } : {}) };
+  return {
+    error: err.message,
+    ...(err.field === undefined ? {} : { field: err.field }),
+    ...(err.problems ? { problems: err.problems } : {}),
+  };
 }
 
 /** The caller, from `Authorization: Bearer <token>`; `X-Learnloop-Client: cli` marks the CLI's requests. */
@@ -56,7 +64,12 @@ async function authenticate(req: IncomingMessage, ctx: ApiContext): Promise<Acto
   if (token === null) throw new ApiError(401, 'authorization: a bearer token is required', { field: 'authorization' });
   const row = await findActiveToken(ctx.db, token);
   if (!row) throw new ApiError(401, 'authorization: unknown or revoked token', { field: 'authorization' });
-  return { tokenId: row.id, name: row.name, role: row.role, source: req.headers['x-learnloop-client'] === 'cli' ? 'cli' : 'api' };
+  return {
+    tokenId: row.id,
+    name: row.name,
+    role: row.role,
+    source: req.headers['x-learnloop-client'] === 'cli' ? 'cli' : 'api',
+  };
 }
 
 function parseQuery(route: Route, url: URL): unknown {
@@ -88,9 +101,12 @@ async function parseBody(route: Route, req: IncomingMessage, limit: number): Pro
   try {
     json = text.trim() === '' ? {} : JSON.parse(text);
   } catch (err) {
-    throw new ApiError(400, `body: is not valid JSON (${err instanceof Error ? err.message : String(err)})`, { field: 'body' });
+    throw new ApiError(400, `body: is not valid JSON (${err instanceof Error ? err.message : String(err)})`, {
+      field: 'body',
+    });
   }
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new ApiError(400, 'body: must be a JSON object', { field: 'body' });
+  if (json === null || typeof json !== 'object' || Array.isArray(json))
+    throw new ApiError(400, 'body: must be a JSON object', { field: 'body' });
   const problem = unstorable(json, '');
   if (problem) throw invalid([problem]);
   const parsed = route.body.safeParse(json);
@@ -113,7 +129,9 @@ export function apiRoutes(options: ApiServerOptions): RouteHandler {
     let template = 'unmatched';
     let reply: Reply;
     try {
-      const candidates = routes.map((r) => ({ route: r, match: matchPath(r.pattern, url.pathname) })).filter((c) => c.match.ok || c.match.reason === 'bad_segment');
+      const candidates = routes
+        .map((r) => ({ route: r, match: matchPath(r.pattern, url.pathname) }))
+        .filter((c) => c.match.ok || c.match.reason === 'bad_segment');
       if (candidates.length === 0) throw new ApiError(404, `no route for ${method} ${url.pathname}`);
       const chosen = candidates.find((c) => c.route.method === method);
       if (!chosen) {
@@ -124,14 +142,22 @@ export function apiRoutes(options: ApiServerOptions): RouteHandler {
       }
       const { route, match } = chosen;
       template = route.path;
-      if (!match.ok) throw new ApiError(400, `${'param' in match ? match.param : 'path'}: must be one non-empty, percent-encoded path segment`, { field: 'param' in match ? match.param : 'path' });
+      if (!match.ok)
+        throw new ApiError(
+          400,
+          `${'param' in match ? match.param : 'path'}: must be one non-empty, percent-encoded path segment`,
+          { field: 'param' in match ? match.param : 'path' },
+        );
       for (const [param, value] of Object.entries(match.params)) {
         const problem = unstorable(value, param);
         if (problem) throw invalid([problem]);
       }
       const actor = await authenticate(req, ctx);
       if (!allows(actor.role, route.permission)) {
-        throw new ApiError(403, `role ${actor.role} may not ${method} ${route.path} (allowed: ${rolesAllowed(route.permission).join(', ')})`);
+        throw new ApiError(
+          403,
+          `role ${actor.role} may not ${method} ${route.path} (allowed: ${rolesAllowed(route.permission).join(', ')})`,
+        );
       }
       const query = parseQuery(route, url);
       const body = await parseBody(route, req, options.maxBodyBytes);
@@ -156,7 +182,10 @@ export function apiRoutes(options: ApiServerOptions): RouteHandler {
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/openapi.json' && req.method === 'GET') {
-      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(openApi) });
+      res.writeHead(200, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(openApi),
+      });
       res.end(openApi);
       return true;
     }

@@ -12,7 +12,14 @@ import { sessionView, startSessionBody, type SessionView } from './schemas.ts';
 import { lockAgent } from './writes.ts';
 
 export function sessionOf(session: Session): SessionView {
-  return { id: session.id, status: session.status, trigger: session.trigger, startedBy: session.started_by, reason: session.reason, createdAt: session.created_at.toISOString() };
+  return {
+    id: session.id,
+    status: session.status,
+    trigger: session.trigger,
+    startedBy: session.started_by,
+    reason: session.reason,
+    createdAt: session.created_at.toISOString(),
+  };
 }
 
 /**
@@ -37,7 +44,9 @@ export const sessionRoutes = [
         const active = await getActiveExperiment(trx, agent.id);
         if (active) throw conflict(`agentId: ${agent.id} has experiment ${active.id} (${active.status})`, 'agentId');
         // A snapshot, not locked: the aggregator owns the window; the session only reports what it showed.
-        const { rows } = await sql<{ state: AgentWindow }>`SELECT state FROM aggregator_windows WHERE agent_id = ${agent.id}`.execute(trx);
+        const { rows } = await sql<{
+          state: AgentWindow;
+        }>`SELECT state FROM aggregator_windows WHERE agent_id = ${agent.id}`.execute(trx);
         const window = rows[0]?.state ?? emptyWindow();
         const figures = summarise(window, effective.window);
         const categories = topFailureCategories(window);
@@ -51,7 +60,11 @@ export const sessionRoutes = [
           signals: { window: figures, thresholdsCrossed: [], topFailureCategories: categories },
           created_at: now,
         });
-        if (!opened.ok) throw conflict(`agentId: ${agent.id} has session ${opened.reason === 'session_open' ? opened.openSessionId : opened.sessionId} open`, 'agentId');
+        if (!opened.ok)
+          throw conflict(
+            `agentId: ${agent.id} has session ${opened.reason === 'session_open' ? opened.openSessionId : opened.sessionId} open`,
+            'agentId',
+          );
         const { session } = opened;
         const event: SessionTriggered = {
           eventId: `session-triggered-${session.id}`,
@@ -66,7 +79,13 @@ export const sessionRoutes = [
           topFailureCategories: categories,
         };
         work.emit([{ topic: 'learning.session.triggered.v1', key: agent.id, value: event }]);
-        work.audit(actor, { action: 'session.started', agentId: agent.id, subjectType: 'session', subjectId: session.id, payload: { reason: body.reason } });
+        work.audit(actor, {
+          action: 'session.started',
+          agentId: agent.id,
+          subjectType: 'session',
+          subjectId: session.id,
+          payload: { reason: body.reason },
+        });
         return { status: 201, body: sessionOf(session) };
       });
     },

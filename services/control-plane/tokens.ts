@@ -4,7 +4,14 @@ import { notFound, route } from './api.ts';
 import { createdTokenView, createTokenBody, tokenView, type TokenView } from './schemas.ts';
 
 function tokenOf(row: ApiToken): TokenView {
-  return { id: row.id, name: row.name, role: row.role, createdBy: row.created_by, createdAt: row.created_at.toISOString(), revokedAt: row.revoked_at?.toISOString() ?? null };
+  return {
+    id: row.id,
+    name: row.name,
+    role: row.role,
+    createdBy: row.created_by,
+    createdAt: row.created_at.toISOString(),
+    revokedAt: row.revoked_at?.toISOString() ?? null,
+  };
 }
 
 export const tokenRoutes = [
@@ -27,8 +34,18 @@ export const tokenRoutes = [
     responses: { 201: { description: 'the token, with its secret', schema: createdTokenView } },
     async handle({ body, actor, ctx }) {
       return ctx.transact(async (work) => {
-        const { token, row } = await createToken(work.trx, { name: body.name, role: body.role, created_by: actor.name });
-        work.audit(actor, { action: 'token.created', agentId: null, subjectType: 'token', subjectId: row.id, payload: { name: row.name, role: row.role } });
+        const { token, row } = await createToken(work.trx, {
+          name: body.name,
+          role: body.role,
+          created_by: actor.name,
+        });
+        work.audit(actor, {
+          action: 'token.created',
+          agentId: null,
+          subjectType: 'token',
+          subjectId: row.id,
+          payload: { name: row.name, role: row.role },
+        });
         return { status: 201, body: { ...tokenOf(row), token } };
       });
     },
@@ -44,7 +61,14 @@ export const tokenRoutes = [
         const result = await revokeToken(work.trx, params['tokenId']!);
         if (!result) throw notFound('tokenId', 'token', params['tokenId']!);
         const { token } = result;
-        if (result.revoked) work.audit(actor, { action: 'token.revoked', agentId: null, subjectType: 'token', subjectId: token.id, payload: { name: token.name, role: token.role } });
+        if (result.revoked)
+          work.audit(actor, {
+            action: 'token.revoked',
+            agentId: null,
+            subjectType: 'token',
+            subjectId: token.id,
+            payload: { name: token.name, role: token.role },
+          });
         return { status: 200, body: tokenOf(token) };
       });
     },

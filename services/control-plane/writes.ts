@@ -17,13 +17,19 @@ export interface Work {
   trx: Trx;
   emit(events: readonly EmittedEvent[]): void;
   /** An entry of something a person did: the actor is the token's holder; the token is in the payload. */
-  audit(actor: Actor, entry: { action: string; agentId: string | null; subjectType: string; subjectId: string; payload: JsonObject }): void;
+  audit(
+    actor: Actor,
+    entry: { action: string; agentId: string | null; subjectType: string; subjectId: string; payload: JsonObject },
+  ): void;
 }
 
 /** Postgres gave up one of two transactions waiting on each other: retrying the loser is safe, it wrote nothing. */
 const retryable = (err: unknown) => ['40P01', '40001'].includes((err as { code?: string } | null)?.code ?? '');
 
-export function transactor(db: Kysely<Database>, writeEvents: (trx: Trx, events: readonly EmittedEvent[]) => Promise<void>) {
+export function transactor(
+  db: Kysely<Database>,
+  writeEvents: (trx: Trx, events: readonly EmittedEvent[]) => Promise<void>,
+) {
   return async function transact<T>(work: (w: Work) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {

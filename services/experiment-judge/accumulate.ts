@@ -25,7 +25,9 @@ export interface EvaluationValues {
 
 export type Side = 'baseline' | 'candidate';
 
-export function completionValues(run: Pick<RunCompleted, 'status' | 'guardrailHits' | 'costUsd' | 'latencyMs'>): CompletionValues {
+export function completionValues(
+  run: Pick<RunCompleted, 'status' | 'guardrailHits' | 'costUsd' | 'latencyMs'>,
+): CompletionValues {
   return {
     failure: run.status === 'succeeded' ? 0 : 1,
     guardrailHit: run.guardrailHits.length > 0 ? 1 : 0,
@@ -58,14 +60,22 @@ export function addEvaluation(s: SufficientStatistics, side: Side, v: Evaluation
 }
 
 /** Shadow mode: both completions of one input are in; their differences (candidate − baseline) make one pair. */
-export function addCompletionPair(s: SufficientStatistics, baseline: CompletionValues, candidate: CompletionValues): void {
+export function addCompletionPair(
+  s: SufficientStatistics,
+  baseline: CompletionValues,
+  candidate: CompletionValues,
+): void {
   add(s, 'pairs', 'failure', candidate.failure - baseline.failure);
   add(s, 'pairs', 'guardrailHit', candidate.guardrailHit - baseline.guardrailHit);
   add(s, 'pairs', 'costUsd', candidate.costUsd - baseline.costUsd);
   add(s, 'pairs', 'latencyMs', candidate.latencyMs - baseline.latencyMs);
 }
 
-export function addEvaluationPair(s: SufficientStatistics, baseline: EvaluationValues, candidate: EvaluationValues): void {
+export function addEvaluationPair(
+  s: SufficientStatistics,
+  baseline: EvaluationValues,
+  candidate: EvaluationValues,
+): void {
   add(s, 'pairs', 'score', candidate.score - baseline.score);
   add(s, 'pairs', 'passed', candidate.passed - baseline.passed);
   s.scorePairs = tallyPair(s.scorePairs, candidate.score, baseline.score);
@@ -76,7 +86,13 @@ export function addEvaluationPair(s: SufficientStatistics, baseline: EvaluationV
  * sample-ratio test compares the units per arm with each period's measured shares.
  */
 export function addUnit(s: SufficientStatistics, side: Side, period: number, split: TrafficSplit): void {
-  while (s.splitPeriods.length <= period) s.splitPeriods.push({ baseline: 0, candidate: 0, baselineShare: split.baselineBasisPoints, candidateShare: split.candidateBasisPoints });
+  while (s.splitPeriods.length <= period)
+    s.splitPeriods.push({
+      baseline: 0,
+      candidate: 0,
+      baselineShare: split.baselineBasisPoints,
+      candidateShare: split.candidateBasisPoints,
+    });
   const p = s.splitPeriods[period]!;
   p[side] += 1;
 }

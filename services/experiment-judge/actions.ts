@@ -8,7 +8,14 @@ import { closeSession } from '../../lib/db/repositories/sessions.ts';
 import type { Database } from '../../lib/db/schema.ts';
 import type { EmittedEvent } from '../../lib/kafka/batch.ts';
 import type { DecisionOutcome, Fold } from './core.ts';
-import { approvalRequestedEvent, changedBy, promotedEvent, stateEvent, verdictEvent, verdictEventId } from './events.ts';
+import {
+  approvalRequestedEvent,
+  changedBy,
+  promotedEvent,
+  stateEvent,
+  verdictEvent,
+  verdictEventId,
+} from './events.ts';
 import type { JudgeMetrics } from './metrics.ts';
 import { activeStatuses, dbStatus } from './model.ts';
 import { dropJoinState } from './store.ts';
@@ -46,14 +53,20 @@ function auditAction(outcome: DecisionOutcome): string {
     case 'fail':
       return status === 'inconclusive' ? 'experiment.inconclusive' : 'experiment.failed';
     default:
-      return outcome.after.status === 'running' && outcome.before.status === 'awaiting_approval' ? 'experiment.resumed' : 'experiment.verdict';
+      return outcome.after.status === 'running' && outcome.before.status === 'awaiting_approval'
+        ? 'experiment.resumed'
+        : 'experiment.verdict';
   }
 }
 
 function runCounts(outcome: DecisionOutcome): ExperimentState['runCounts'] {
   const s = outcome.inputs.statistics;
   const shadow = outcome.after.mode === 'shadow';
-  return { baseline: s.baseline.failure.n, candidate: shadow ? 0 : s.candidate.failure.n, shadow: shadow ? s.candidate.failure.n : 0 };
+  return {
+    baseline: s.baseline.failure.n,
+    candidate: shadow ? 0 : s.candidate.failure.n,
+    shadow: shadow ? s.candidate.failure.n : 0,
+  };
 }
 
 /**
@@ -61,7 +74,11 @@ function runCounts(outcome: DecisionOutcome): ExperimentState['runCounts'] {
  * check, approvals, the live version, the session, the join state of an ended experiment; returns the events to
  * publish (through the runtime's outbox) and the audit entries to append (last, so that the chain is locked briefly).
  */
-export async function carryOut(trx: Trx, fold: Fold, metrics: JudgeMetrics): Promise<{ emitted: EmittedEvent[]; audits: AuditEntry[] }> {
+export async function carryOut(
+  trx: Trx,
+  fold: Fold,
+  metrics: JudgeMetrics,
+): Promise<{ emitted: EmittedEvent[]; audits: AuditEntry[] }> {
   const emitted: EmittedEvent[] = [];
   const audits: AuditEntry[] = [];
   for (const outcome of fold.outcomes) {
@@ -72,7 +89,8 @@ export async function carryOut(trx: Trx, fold: Fold, metrics: JudgeMetrics): Pro
     const codes = decision.reasons.map((r) => r.code).join(', ');
     metrics.decisions.inc({ decision: decision.action });
 
-    if (outcome.verdictSeq !== null) emitted.push({ topic: 'learning.experiment.verdict.v1', key, value: verdictEvent(outcome) });
+    if (outcome.verdictSeq !== null)
+      emitted.push({ topic: 'learning.experiment.verdict.v1', key, value: verdictEvent(outcome) });
 
     const payload: DecisionAuditPayload = {
       kind: 'judge.decision',
@@ -86,7 +104,14 @@ export async function carryOut(trx: Trx, fold: Fold, metrics: JudgeMetrics): Pro
       causeEventId: outcome.causeEventId,
     };
     // Stamped with the wall clock when written; the decision's own clock (event time) is inputs.now.
-    audits.push({ actor: changedBy, action: auditAction(outcome), agent_id: after.agentId, subject_type: 'experiment', subject_id: after.id, payload });
+    audits.push({
+      actor: changedBy,
+      action: auditAction(outcome),
+      agent_id: after.agentId,
+      subject_type: 'experiment',
+      subject_id: after.id,
+      payload,
+    });
 
     const ended = !activeStatuses.has(after.status);
     if (after.version !== before.version) {
@@ -107,18 +132,31 @@ export async function carryOut(trx: Trx, fold: Fold, metrics: JudgeMetrics): Pro
         after.trafficSplit = noSplit;
         patch.traffic_split = noSplit;
         patch.candidate_share = 0;
-        patch.decision = { outcome: after.status, action: decision.action, reasons: decision.reasons, verdictEventId: outcome.verdictSeq !== null ? verdictEventId(outcome) : null, statistics: analysis.statistics };
+        patch.decision = {
+          outcome: after.status,
+          action: decision.action,
+          reasons: decision.reasons,
+          verdictEventId: outcome.verdictSeq !== null ? verdictEventId(outcome) : null,
+          statistics: analysis.statistics,
+        };
       }
       const updated = await updateExperiment(trx, after.id, before.version, patch);
       // The row is locked for this batch (store.ts), so the version check can only fail if something bypassed it.
-      if (!updated.ok || updated.experiment.version !== after.version) throw new Error(`experiment ${after.id}: update at version ${before.version} failed (${JSON.stringify(updated)})`);
+      if (!updated.ok || updated.experiment.version !== after.version)
+        throw new Error(
+          `experiment ${after.id}: update at version ${before.version} failed (${JSON.stringify(updated)})`,
+        );
       emitted.push({ topic: 'learning.experiment.state.v1', key, value: stateEvent(outcome, counts) });
     }
 
     const approval = outcome.approval;
     // An answered request is recorded as answered (the control plane usually has; the approvals row decides once).
     if (approval?.record) {
-      await decideApproval(trx, approval.id, { decision: approval.decision, approver: approval.approver ?? `${approval.source}:unknown`, decided_at: at });
+      await decideApproval(trx, approval.id, {
+        decision: approval.decision,
+        approver: approval.approver ?? `${approval.source}:unknown`,
+        decided_at: at,
+      });
     }
     if (approval) metrics.approvals.inc({ outcome: approval.decision });
 
@@ -126,7 +164,15 @@ export async function carryOut(trx: Trx, fold: Fold, metrics: JudgeMetrics): Pro
       case 'promote': {
         const manual = decision.promotionMode === 'manual';
         const approvalId = manual ? approval!.id : `${after.id}:auto-approval`;
-        if (!manual) await recordAutoApproval(trx, { id: approvalId, experiment_id: after.id, proposal_id: after.proposalId, reason: codes, approver: changedBy, decided_at: at });
+        if (!manual)
+          await recordAutoApproval(trx, {
+            id: approvalId,
+            experiment_id: after.id,
+            proposal_id: after.proposalId,
+            reason: codes,
+            approver: changedBy,
+            decided_at: at,
+          });
         await setLiveVersion(trx, after.agentId, after.candidateVersionId);
         const promoted = promotedEvent(outcome, approvalId);
         emitted.push({ topic: 'learning.version.promoted.v1', key, value: promoted });
@@ -143,19 +189,31 @@ export async function carryOut(trx: Trx, fold: Fold, metrics: JudgeMetrics): Pro
       }
       case 'request_approval': {
         const pending = after.pendingApproval!;
-        await requestApproval(trx, { id: pending.id, experiment_id: after.id, proposal_id: after.proposalId, requested_at: at, expires_at: pending.expiresAt === null ? null : new Date(pending.expiresAt) });
+        await requestApproval(trx, {
+          id: pending.id,
+          experiment_id: after.id,
+          proposal_id: after.proposalId,
+          requested_at: at,
+          expires_at: pending.expiresAt === null ? null : new Date(pending.expiresAt),
+        });
         emitted.push({ topic: 'learning.approval.requested.v1', key, value: approvalRequestedEvent(outcome) });
         metrics.approvals.inc({ outcome: 'requested' });
         break;
       }
       case 'reject':
         if (!approval && before.pendingApproval) {
-          await decideApproval(trx, before.pendingApproval.id, { decision: 'rejected', approver: changedBy, reason: 'expired', decided_at: at });
+          await decideApproval(trx, before.pendingApproval.id, {
+            decision: 'rejected',
+            approver: changedBy,
+            reason: 'expired',
+            decided_at: at,
+          });
           metrics.approvals.inc({ outcome: 'expired' });
         }
         break;
       case 'fail':
-        for (const test of analysis.statistics.guardrails) if (test.outcome === 'regressed') metrics.guardrailRegressions.inc({ metric: test.metric });
+        for (const test of analysis.statistics.guardrails)
+          if (test.outcome === 'regressed') metrics.guardrailRegressions.inc({ metric: test.metric });
         break;
       case 'pause':
         metrics.srmAlerts.inc();
@@ -164,18 +222,27 @@ export async function carryOut(trx: Trx, fold: Fold, metrics: JudgeMetrics): Pro
         break;
     }
     if (decision.withdrawApproval && before.pendingApproval) {
-      await decideApproval(trx, before.pendingApproval.id, { decision: 'rejected', approver: changedBy, reason: `withdrawn: ${codes}`, decided_at: at });
+      await decideApproval(trx, before.pendingApproval.id, {
+        decision: 'rejected',
+        approver: changedBy,
+        reason: `withdrawn: ${codes}`,
+        decided_at: at,
+      });
       metrics.approvals.inc({ outcome: 'withdrawn' });
     }
 
     if (ended) {
-      if (after.sessionId) await closeSession(trx, after.sessionId, { status: 'closed', reason: `experiment ${after.status}: ${codes}`, closed_at: at });
+      if (after.sessionId)
+        await closeSession(trx, after.sessionId, {
+          status: 'closed',
+          reason: `experiment ${after.status}: ${codes}`,
+          closed_at: at,
+        });
       const waiting = await dropJoinState(trx, after.id);
       const judge = fold.world.judges.get(after.id)!;
       if (waiting > 0) judge.ignored['unassigned'] = (judge.ignored['unassigned'] ?? 0) + waiting;
       metrics.events.inc({ kind: 'observation', outcome: 'unassigned' }, waiting);
     }
-
   }
   return { emitted, audits };
 }

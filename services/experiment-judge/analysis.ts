@@ -41,7 +41,13 @@ export interface SufficientStatistics {
 }
 
 export function emptySufficientStatistics(): SufficientStatistics {
-  return { baseline: emptyArm(), candidate: emptyArm(), pairs: emptyArm(), scorePairs: { wins: 0, losses: 0, ties: 0 }, splitPeriods: [] };
+  return {
+    baseline: emptyArm(),
+    candidate: emptyArm(),
+    pairs: emptyArm(),
+    scorePairs: { wins: 0, losses: 0, ties: 0 },
+    splitPeriods: [],
+  };
 }
 
 /** What is reported beside the Avro statistics (verdict consumers get those; the audit log keeps both). */
@@ -85,7 +91,10 @@ function difference(mode: ExperimentMode, s: SufficientStatistics, spec: Measure
   return spec.binary ? absoluteDifference(withAgrestiCaffo(a), withAgrestiCaffo(b)) : absoluteDifference(a, b);
 }
 
-function primaryTest(ctx: AnalysisContext, s: SufficientStatistics): { cs: ConfidenceSequence; detail: PrimaryDetail } | null {
+function primaryTest(
+  ctx: AnalysisContext,
+  s: SufficientStatistics,
+): { cs: ConfidenceSequence; detail: PrimaryDetail } | null {
   const { policy } = ctx;
   const spec = measureOf(policy.primaryMetric);
   if (!spec) return null;
@@ -134,7 +143,12 @@ function primaryTest(ctx: AnalysisContext, s: SufficientStatistics): { cs: Confi
  * unit; `bound` is the bound that decided: Δ − w₁ when regressed, Δ + w₁ otherwise (both as worsenings). Null until
  * both arms have data.
  */
-function guardrailTest(ctx: AnalysisContext, s: SufficientStatistics, metric: Metric, margin: number): GuardrailTest | null {
+function guardrailTest(
+  ctx: AnalysisContext,
+  s: SufficientStatistics,
+  metric: Metric,
+  margin: number,
+): GuardrailTest | null {
   const spec = measureOf(metric);
   if (!spec) return null;
   const d = difference(ctx.mode, s, spec);
@@ -166,7 +180,8 @@ function srmCheck(ctx: AnalysisContext, s: SufficientStatistics): SrmCheck | nul
   const result = sequentialSampleRatioTest(periods, ctx.policy.srmPValue, ctx.policy.tuningSampleSize);
   if (!result) return null;
   const expectedCandidates = result.units * result.expectedCandidateShare;
-  if (expectedCandidates < srmMinimumExpectedUnits || result.units - expectedCandidates < srmMinimumExpectedUnits) return null;
+  if (expectedCandidates < srmMinimumExpectedUnits || result.units - expectedCandidates < srmMinimumExpectedUnits)
+    return null;
   return {
     expectedCandidateShare: result.expectedCandidateShare,
     chiSquare: result.chiSquare,
@@ -176,7 +191,14 @@ function srmCheck(ctx: AnalysisContext, s: SufficientStatistics): SrmCheck | nul
 }
 
 function armStatistics(arm: ExperimentArm | undefined, fallback: ArmStatistics['arm'], m: ArmMoments): ArmStatistics {
-  return { arm: arm?.arm ?? fallback, versionId: arm?.versionId ?? '', score: m.score, failure: m.failure, guardrailHit: m.guardrailHit, costUsd: m.costUsd };
+  return {
+    arm: arm?.arm ?? fallback,
+    versionId: arm?.versionId ?? '',
+    score: m.score,
+    failure: m.failure,
+    guardrailHit: m.guardrailHit,
+    costUsd: m.costUsd,
+  };
 }
 
 /** The statistics of an experiment as they stand: a pure function of what was accumulated and the policy. */
@@ -197,8 +219,16 @@ export function analyse(ctx: AnalysisContext, s: SufficientStatistics): Analysis
   return {
     statistics: {
       arms: [
-        armStatistics(ctx.arms.find((a) => a.arm === 'baseline'), 'baseline', s.baseline),
-        armStatistics(ctx.arms.find((a) => a.arm === second), second, s.candidate),
+        armStatistics(
+          ctx.arms.find((a) => a.arm === 'baseline'),
+          'baseline',
+          s.baseline,
+        ),
+        armStatistics(
+          ctx.arms.find((a) => a.arm === second),
+          second,
+          s.candidate,
+        ),
       ],
       primary: primary?.cs ?? null,
       guardrails,

@@ -8,11 +8,29 @@ import type {
   RunEvaluated,
 } from '../../lib/contracts/types.generated.ts';
 import type { ConsumedEvent } from '../../lib/kafka/batch.ts';
-import { addCompletion, addCompletionPair, addEvaluation, addEvaluationPair, addUnit, completionValues, evaluationValues, type Side } from './accumulate.ts';
+import {
+  addCompletion,
+  addCompletionPair,
+  addEvaluation,
+  addEvaluationPair,
+  addUnit,
+  completionValues,
+  evaluationValues,
+  type Side,
+} from './accumulate.ts';
 import type { ApprovalInput } from './decision.ts';
 import { evaluate, type JudgeInputs, type Judgement } from './evaluate.ts';
 import { measureOf } from './measures.ts';
-import { activeStatuses, armsOf, runKey, unitKey, viewOf, type ExperimentRecord, type JudgeState, type RunRecord } from './model.ts';
+import {
+  activeStatuses,
+  armsOf,
+  runKey,
+  unitKey,
+  viewOf,
+  type ExperimentRecord,
+  type JudgeState,
+  type RunRecord,
+} from './model.ts';
 
 /**
  * The judge's logic over a batch of events, with no I/O: what the handler loaded (experiments, their judge state, the
@@ -57,7 +75,13 @@ export interface DecisionOutcome {
   /** Set when this outcome publishes a verdict (a change of decision). */
   verdictSeq: number | null;
   /** Set when the decision answers learning.approval.decided.v1; `record`: the approvals row is still pending. */
-  approval: { id: string; decision: 'approved' | 'rejected'; approver: string | null; source: ApprovalSource; record: boolean } | null;
+  approval: {
+    id: string;
+    decision: 'approved' | 'rejected';
+    approver: string | null;
+    source: ApprovalSource;
+    record: boolean;
+  } | null;
 }
 
 /** Counts of what happened to each event, for metrics: `<kind>:<outcome>`. */
@@ -72,7 +96,8 @@ function fitsMode(mode: ExperimentMode, arm: Arm): boolean {
 }
 
 const sideOf = (arm: Arm): Side => (arm === 'baseline' ? 'baseline' : 'candidate');
-const partnerOf = (arm: Arm, mode: ExperimentMode): Arm => (arm !== 'baseline' ? 'baseline' : mode === 'shadow' ? 'shadow' : 'candidate');
+const partnerOf = (arm: Arm, mode: ExperimentMode): Arm =>
+  arm !== 'baseline' ? 'baseline' : mode === 'shadow' ? 'shadow' : 'candidate';
 
 function ignore(judge: JudgeState, tally: Tally, kind: string, reason: string): void {
   judge.ignored[reason] = (judge.ignored[reason] ?? 0) + 1;
@@ -96,9 +121,18 @@ export function newFold(world: World): Fold {
 }
 
 /** Analyse and decide; record an outcome when the decision changes the experiment or the published verdict. */
-function judgeExperiment(fold: Fold, experiment: ExperimentRecord, judge: JudgeState, causeEventId: string, now: number = judge.clock, approval?: DecisionOutcome['approval']): void {
+function judgeExperiment(
+  fold: Fold,
+  experiment: ExperimentRecord,
+  judge: JudgeState,
+  causeEventId: string,
+  now: number = judge.clock,
+  approval?: DecisionOutcome['approval'],
+): void {
   if (experiment.status !== 'running' && experiment.status !== 'awaiting_approval') return;
-  const approvalInput: ApprovalInput | undefined = approval ? { decision: approval.decision, approver: approval.approver } : undefined;
+  const approvalInput: ApprovalInput | undefined = approval
+    ? { decision: approval.decision, approver: approval.approver }
+    : undefined;
   const inputs: JudgeInputs = {
     experiment: viewOf(experiment),
     memory: judge.memory,
@@ -127,7 +161,11 @@ function judgeExperiment(fold: Fold, experiment: ExperimentRecord, judge: JudgeS
     if (decision.nextTrafficSplit) experiment.trafficSplit = decision.nextTrafficSplit;
     if (decision.nextRampStepIndex !== null) experiment.rampStepIndex = decision.nextRampStepIndex;
     if (decision.action === 'request_approval') {
-      experiment.pendingApproval = { id: `${experiment.id}:approval:${judge.verdictSeq}`, expiresAt: inputs.now + experiment.approvalExpiryMs, decided: false };
+      experiment.pendingApproval = {
+        id: `${experiment.id}:approval:${judge.verdictSeq}`,
+        expiresAt: inputs.now + experiment.approvalExpiryMs,
+        decided: false,
+      };
     } else if (decision.status !== 'awaiting_approval') {
       experiment.pendingApproval = null;
     }
@@ -145,7 +183,11 @@ function judgeExperiment(fold: Fold, experiment: ExperimentRecord, judge: JudgeS
 }
 
 /** The experiment an event names, if the judge should look at it; tallies why not otherwise. */
-function experimentFor(fold: Fold, kind: string, experimentId: string): { experiment: ExperimentRecord; judge: JudgeState } | null {
+function experimentFor(
+  fold: Fold,
+  kind: string,
+  experimentId: string,
+): { experiment: ExperimentRecord; judge: JudgeState } | null {
   const experiment = fold.world.experiments.get(experimentId);
   if (!experiment) {
     count(fold.tally, `${kind}:unknown_experiment`);
@@ -181,7 +223,13 @@ function advance(judge: JudgeState, at: number): void {
 }
 
 /** Counts a run's completion now that the router's record is there (the record is the authority on its arm and version). */
-function countCompletion(fold: Fold, experiment: ExperimentRecord, judge: JudgeState, run: RunRecord, outcome: string): void {
+function countCompletion(
+  fold: Fold,
+  experiment: ExperimentRecord,
+  judge: JudgeState,
+  run: RunRecord,
+  outcome: string,
+): void {
   const observation = run.completion!;
   if (observation.versionId !== run.versionId) {
     observation.state = 'ignored';
@@ -198,13 +246,21 @@ function countCompletion(fold: Fold, experiment: ExperimentRecord, judge: JudgeS
     judge.memory = { ...judge.memory, stepRuns: { ...stepRuns, [side]: stepRuns[side] + 1 } };
     return;
   }
-  const partner = fold.world.runs.get(runKey(experiment.id, run.runId, partnerOf(run.arm, experiment.mode)))?.completion;
+  const partner = fold.world.runs.get(
+    runKey(experiment.id, run.runId, partnerOf(run.arm, experiment.mode)),
+  )?.completion;
   if (partner?.state !== 'counted') return;
   const [baseline, shadow] = run.arm === 'baseline' ? [observation, partner] : [partner, observation];
   addCompletionPair(judge.statistics, baseline, shadow);
 }
 
-function countEvaluation(fold: Fold, experiment: ExperimentRecord, judge: JudgeState, run: RunRecord, outcome: string): void {
+function countEvaluation(
+  fold: Fold,
+  experiment: ExperimentRecord,
+  judge: JudgeState,
+  run: RunRecord,
+  outcome: string,
+): void {
   const observation = run.evaluation!;
   if (observation.versionId !== run.versionId) {
     observation.state = 'ignored';
@@ -216,7 +272,9 @@ function countEvaluation(fold: Fold, experiment: ExperimentRecord, judge: JudgeS
   if (primaryFromEvaluations(experiment)) advance(judge, observation.at);
   addEvaluation(judge.statistics, sideOf(run.arm), observation);
   if (experiment.mode !== 'shadow') return;
-  const partner = fold.world.runs.get(runKey(experiment.id, run.runId, partnerOf(run.arm, experiment.mode)))?.evaluation;
+  const partner = fold.world.runs.get(
+    runKey(experiment.id, run.runId, partnerOf(run.arm, experiment.mode)),
+  )?.evaluation;
   if (partner?.state !== 'counted') return;
   const [baseline, shadow] = run.arm === 'baseline' ? [observation, partner] : [partner, observation];
   addEvaluationPair(judge.statistics, baseline, shadow);
@@ -265,7 +323,12 @@ function onCompleted(fold: Fold, event: ConsumedEvent, r: RunCompleted): void {
     count(fold.tally, 'completion:duplicate');
     return;
   }
-  run.completion = { ...completionValues(r), versionId: r.agentVersionId, at: r.completedAt.getTime(), state: 'parked' };
+  run.completion = {
+    ...completionValues(r),
+    versionId: r.agentVersionId,
+    at: r.completedAt.getTime(),
+    state: 'parked',
+  };
   if (run.assigned) countCompletion(fold, experiment, judge, run, 'counted');
   else count(fold.tally, 'completion:parked');
   judgeExperiment(fold, experiment, judge, event.eventId);
@@ -290,7 +353,13 @@ function onEvaluated(fold: Fold, event: ConsumedEvent, e: RunEvaluated): void {
     count(fold.tally, 'evaluation:duplicate');
     return;
   }
-  run.evaluation = { ...evaluationValues(e), evaluatorId: e.evaluatorId, versionId: e.agentVersionId, at: e.evaluatedAt.getTime(), state: 'parked' };
+  run.evaluation = {
+    ...evaluationValues(e),
+    evaluatorId: e.evaluatorId,
+    versionId: e.agentVersionId,
+    at: e.evaluatedAt.getTime(),
+    state: 'parked',
+  };
   if (run.assigned) countEvaluation(fold, experiment, judge, run, 'counted');
   else count(fold.tally, 'evaluation:parked');
   judgeExperiment(fold, experiment, judge, event.eventId);

@@ -112,8 +112,11 @@ function guardrailState(policy: ExperimentPolicy, analysis: Analysis): Guardrail
 }
 
 function regressionReasons(policy: ExperimentPolicy, regressed: readonly GuardrailTest[]): VerdictReason[] {
-  const reasons = regressed.map((t) => reason('guardrail_regressed', `${t.metric}: worse by at least ${fmt(t.bound)} (margin ${fmt(t.margin)})`));
-  if (policy.forbidCostIncrease && regressed.some((t) => t.metric === 'cost_per_run')) reasons.push(reason('cost_increase_forbidden', 'the policy forbids a cost increase'));
+  const reasons = regressed.map((t) =>
+    reason('guardrail_regressed', `${t.metric}: worse by at least ${fmt(t.bound)} (margin ${fmt(t.margin)})`),
+  );
+  if (policy.forbidCostIncrease && regressed.some((t) => t.metric === 'cost_per_run'))
+    reasons.push(reason('cost_increase_forbidden', 'the policy forbids a cost increase'));
   return reasons;
 }
 
@@ -127,15 +130,41 @@ const maxArmBasisPoints = 5_000;
 export function rampSplit(current: TrafficSplit, next: RampStep): TrafficSplit {
   const candidate = Math.min(next.candidateBasisPoints, maxArmBasisPoints);
   const baseline =
-    current.baselineBasisPoints === current.candidateBasisPoints ? candidate : Math.min(current.baselineBasisPoints, maxArmBasisPoints);
-  return { candidateBasisPoints: candidate, baselineBasisPoints: baseline, shadowSampleBasisPoints: current.shadowSampleBasisPoints };
+    current.baselineBasisPoints === current.candidateBasisPoints
+      ? candidate
+      : Math.min(current.baselineBasisPoints, maxArmBasisPoints);
+  return {
+    candidateBasisPoints: candidate,
+    baselineBasisPoints: baseline,
+    shadowSampleBasisPoints: current.shadowSampleBasisPoints,
+  };
 }
 
-function unchanged(input: DecisionInput, action: JudgeAction, reasons: VerdictReason[], memory: JudgeMemory = input.memory): Decision {
-  return { action, reasons, status: input.experiment.status, nextTrafficSplit: null, nextRampStepIndex: null, memory, withdrawApproval: false, promotionMode: null };
+function unchanged(
+  input: DecisionInput,
+  action: JudgeAction,
+  reasons: VerdictReason[],
+  memory: JudgeMemory = input.memory,
+): Decision {
+  return {
+    action,
+    reasons,
+    status: input.experiment.status,
+    nextTrafficSplit: null,
+    nextRampStepIndex: null,
+    memory,
+    withdrawApproval: false,
+    promotionMode: null,
+  };
 }
 
-function ending(input: DecisionInput, action: JudgeAction, status: ExperimentStatus, reasons: VerdictReason[], memory: JudgeMemory = input.memory): Decision {
+function ending(
+  input: DecisionInput,
+  action: JudgeAction,
+  status: ExperimentStatus,
+  reasons: VerdictReason[],
+  memory: JudgeMemory = input.memory,
+): Decision {
   return {
     action,
     reasons,
@@ -151,14 +180,26 @@ function ending(input: DecisionInput, action: JudgeAction, status: ExperimentSta
 /** Failures that apply whatever the experiment is waiting for: a guardrail regression, a worse primary, a mismatch. */
 function alarms(input: DecisionInput, guardrails: GuardrailState): Decision | null {
   const { policy, analysis, memory } = input;
-  if (guardrails.regressed.length > 0) return ending(input, 'fail', 'failed', regressionReasons(policy, guardrails.regressed));
+  if (guardrails.regressed.length > 0)
+    return ending(input, 'fail', 'failed', regressionReasons(policy, guardrails.regressed));
   const primary = analysis.statistics.primary;
   if (primary?.outcome === 'worse') {
-    return ending(input, 'fail', 'failed', [reason('primary_worse', `${primary.metric}: ${fmt(primary.estimate)} [${fmt(primary.lower)}, ${fmt(primary.upper)}]`)]);
+    return ending(input, 'fail', 'failed', [
+      reason(
+        'primary_worse',
+        `${primary.metric}: ${fmt(primary.estimate)} [${fmt(primary.lower)}, ${fmt(primary.upper)}]`,
+      ),
+    ]);
   }
   const srm = analysis.statistics.srm;
   if (srm?.mismatch && !memory.srmPaused) {
-    return ending(input, 'pause', 'paused', [reason('sample_ratio_mismatch', `p = ${fmt(srm.pValue)} < ${fmt(policy.srmPValue)}`)], { ...memory, srmPaused: true });
+    return ending(
+      input,
+      'pause',
+      'paused',
+      [reason('sample_ratio_mismatch', `p = ${fmt(srm.pValue)} < ${fmt(policy.srmPValue)}`)],
+      { ...memory, srmPaused: true },
+    );
   }
   return null;
 }
@@ -175,36 +216,74 @@ function readiness(input: DecisionInput, guardrails: GuardrailState): Readiness 
   const { experiment, memory, policy, analysis, now } = input;
   const blockers: VerdictReason[] = [];
   const runs = Math.min(analysis.samples.baseline, analysis.samples.candidate);
-  if (runs < policy.minRunsPerArm) blockers.push(reason('minimum_runs_not_reached', `${runs} of ${policy.minRunsPerArm} per arm`));
+  if (runs < policy.minRunsPerArm)
+    blockers.push(reason('minimum_runs_not_reached', `${runs} of ${policy.minRunsPerArm} per arm`));
   const age = now - experiment.startedAt;
-  if (age < policy.minDurationMs) blockers.push(reason('minimum_duration_not_reached', `${age} of ${policy.minDurationMs} ms`));
+  if (age < policy.minDurationMs)
+    blockers.push(reason('minimum_duration_not_reached', `${age} of ${policy.minDurationMs} ms`));
 
   const primary = analysis.statistics.primary;
   const better = primary?.outcome === 'better';
   // Sustained: better on every analysis since primaryBetterSince; one analysis that is not resets the clock.
   const since = better ? (memory.primaryBetterSince ?? now) : null;
   const sustained = since !== null && now - since >= policy.sustainedMs;
-  if (!primary) blockers.push(reason('primary_inconclusive', measureOf(policy.primaryMetric) ? 'not enough data' : `${policy.primaryMetric} is not measured by the judge`));
-  else if (!better) blockers.push(reason('primary_inconclusive', `${primary.metric}: ${fmt(primary.estimate)} [${fmt(primary.lower)}, ${fmt(primary.upper)}], minimum effect ${fmt(policy.minimumEffect)}`));
-  else if (!sustained) blockers.push(reason('primary_better', `better for ${now - since!} of ${policy.sustainedMs} ms`));
+  if (!primary)
+    blockers.push(
+      reason(
+        'primary_inconclusive',
+        measureOf(policy.primaryMetric) ? 'not enough data' : `${policy.primaryMetric} is not measured by the judge`,
+      ),
+    );
+  else if (!better)
+    blockers.push(
+      reason(
+        'primary_inconclusive',
+        `${primary.metric}: ${fmt(primary.estimate)} [${fmt(primary.lower)}, ${fmt(primary.upper)}], minimum effect ${fmt(policy.minimumEffect)}`,
+      ),
+    );
+  else if (!sustained)
+    blockers.push(reason('primary_better', `better for ${now - since!} of ${policy.sustainedMs} ms`));
 
   if (guardrails.pending.length > 0) blockers.push(reason('guardrail_inconclusive', guardrails.pending.join(', ')));
-  if (analysis.statistics.srm?.mismatch) blockers.push(reason('sample_ratio_mismatch', `p = ${fmt(analysis.statistics.srm.pValue)}`));
+  if (analysis.statistics.srm?.mismatch)
+    blockers.push(reason('sample_ratio_mismatch', `p = ${fmt(analysis.statistics.srm.pValue)}`));
   return { promotable: blockers.length === 0, blockers, memory: { ...memory, primaryBetterSince: since } };
 }
 
 function promotion(input: DecisionInput, memory: JudgeMemory): Decision {
   const { experiment, policy, analysis } = input;
   const primary = analysis.statistics.primary!;
-  const evidence = reason('primary_better_sustained', `${primary.metric}: ${fmt(primary.estimate)} [${fmt(primary.lower)}, ${fmt(primary.upper)}]`);
+  const evidence = reason(
+    'primary_better_sustained',
+    `${primary.metric}: ${fmt(primary.estimate)} [${fmt(primary.lower)}, ${fmt(primary.upper)}]`,
+  );
   // Only a low-risk, auto-eligible change under a policy that allows it goes live without a person.
   if (policy.autoPromote && experiment.riskTier === 'low' && experiment.autoEligible) {
     return { ...ending(input, 'promote', 'promoted', [evidence], memory), promotionMode: 'auto' };
   }
-  return { ...unchanged(input, 'request_approval', [evidence, reason('approval_required', `${experiment.riskTier} risk${experiment.autoEligible ? '' : ', not auto-eligible'}`)], memory), status: 'awaiting_approval' };
+  return {
+    ...unchanged(
+      input,
+      'request_approval',
+      [
+        evidence,
+        reason(
+          'approval_required',
+          `${experiment.riskTier} risk${experiment.autoEligible ? '' : ', not auto-eligible'}`,
+        ),
+      ],
+      memory,
+    ),
+    status: 'awaiting_approval',
+  };
 }
 
-function ramp(input: DecisionInput, guardrails: GuardrailState, memory: JudgeMemory, blockers: VerdictReason[]): Decision | null {
+function ramp(
+  input: DecisionInput,
+  guardrails: GuardrailState,
+  memory: JudgeMemory,
+  blockers: VerdictReason[],
+): Decision | null {
   const { experiment, now } = input;
   if (experiment.mode !== 'ab') return null;
   const step = experiment.rampSchedule[experiment.rampStepIndex];
@@ -215,7 +294,13 @@ function ramp(input: DecisionInput, guardrails: GuardrailState, memory: JudgeMem
   if (guardrails.signalled.length > 0 || input.analysis.statistics.srm?.mismatch) return null;
   return {
     action: 'ramp',
-    reasons: [reason('ramp_step_complete', `${experiment.trafficSplit.candidateBasisPoints} -> ${next.candidateBasisPoints} bp`), ...blockers],
+    reasons: [
+      reason(
+        'ramp_step_complete',
+        `${experiment.trafficSplit.candidateBasisPoints} -> ${next.candidateBasisPoints} bp`,
+      ),
+      ...blockers,
+    ],
     status: experiment.status,
     nextTrafficSplit: rampSplit(experiment.trafficSplit, next),
     nextRampStepIndex: experiment.rampStepIndex + 1,
@@ -247,7 +332,10 @@ export function decide(input: DecisionInput): Decision {
 
   if (experiment.status === 'awaiting_approval') {
     if (experiment.approvalExpiresAt !== null && now >= experiment.approvalExpiresAt) {
-      return { ...ending(input, 'reject', 'rejected', [reason('approval_required', 'the approval request expired')]), withdrawApproval: false };
+      return {
+        ...ending(input, 'reject', 'rejected', [reason('approval_required', 'the approval request expired')]),
+        withdrawApproval: false,
+      };
     }
     return unchanged(input, 'continue', [reason('approval_required', 'waiting for a decision')]);
   }
@@ -255,9 +343,20 @@ export function decide(input: DecisionInput): Decision {
   const ready = readiness(input, guardrails);
   if (ready.promotable) return promotion(input, ready.memory);
   if (now - experiment.startedAt >= policy.maxDurationMs) {
-    return ending(input, 'fail', 'inconclusive', [reason('maximum_duration_reached', `${now - experiment.startedAt} of ${policy.maxDurationMs} ms`), ...ready.blockers], ready.memory);
+    return ending(
+      input,
+      'fail',
+      'inconclusive',
+      [
+        reason('maximum_duration_reached', `${now - experiment.startedAt} of ${policy.maxDurationMs} ms`),
+        ...ready.blockers,
+      ],
+      ready.memory,
+    );
   }
-  return ramp(input, guardrails, ready.memory, ready.blockers) ?? unchanged(input, 'continue', ready.blockers, ready.memory);
+  return (
+    ramp(input, guardrails, ready.memory, ready.blockers) ?? unchanged(input, 'continue', ready.blockers, ready.memory)
+  );
 }
 
 /**
@@ -270,21 +369,45 @@ export function decideOnApproval(input: DecisionInput, approval: ApprovalInput):
   const { experiment, policy, analysis } = input;
   if (experiment.status !== 'awaiting_approval') return unchanged(input, 'continue', []);
   const who = approval.approver ?? 'unknown';
-  if (approval.decision === 'rejected') return { ...ending(input, 'reject', 'rejected', [reason('approval_required', `rejected by ${who}`)]), withdrawApproval: false };
+  if (approval.decision === 'rejected')
+    return {
+      ...ending(input, 'reject', 'rejected', [reason('approval_required', `rejected by ${who}`)]),
+      withdrawApproval: false,
+    };
   const guardrails = guardrailState(policy, analysis);
-  if (guardrails.regressed.length > 0) return { ...ending(input, 'fail', 'failed', regressionReasons(policy, guardrails.regressed)), withdrawApproval: false };
+  if (guardrails.regressed.length > 0)
+    return {
+      ...ending(input, 'fail', 'failed', regressionReasons(policy, guardrails.regressed)),
+      withdrawApproval: false,
+    };
   const primary = analysis.statistics.primary;
-  if (primary?.outcome === 'worse') return { ...ending(input, 'fail', 'failed', [reason('primary_worse', `${primary.metric}: ${fmt(primary.estimate)}`)]), withdrawApproval: false };
+  if (primary?.outcome === 'worse')
+    return {
+      ...ending(input, 'fail', 'failed', [reason('primary_worse', `${primary.metric}: ${fmt(primary.estimate)}`)]),
+      withdrawApproval: false,
+    };
   // The request was made with the minimums met; checked again all the same, so that no path promotes without them.
   const reasons: VerdictReason[] = [];
   const runs = Math.min(analysis.samples.baseline, analysis.samples.candidate);
-  if (runs < policy.minRunsPerArm) reasons.push(reason('minimum_runs_not_reached', `${runs} of ${policy.minRunsPerArm} per arm`));
-  if (input.now - experiment.startedAt < policy.minDurationMs) reasons.push(reason('minimum_duration_not_reached', `${input.now - experiment.startedAt} of ${policy.minDurationMs} ms`));
+  if (runs < policy.minRunsPerArm)
+    reasons.push(reason('minimum_runs_not_reached', `${runs} of ${policy.minRunsPerArm} per arm`));
+  if (input.now - experiment.startedAt < policy.minDurationMs)
+    reasons.push(
+      reason('minimum_duration_not_reached', `${input.now - experiment.startedAt} of ${policy.minDurationMs} ms`),
+    );
   if (guardrails.pending.length > 0) reasons.push(reason('guardrail_inconclusive', guardrails.pending.join(', ')));
-  if (analysis.statistics.srm?.mismatch) reasons.push(reason('sample_ratio_mismatch', `p = ${fmt(analysis.statistics.srm.pValue)}`));
-  if (reasons.length > 0) return { ...unchanged(input, 'continue', reasons, { ...input.memory, primaryBetterSince: null }), status: 'running' };
+  if (analysis.statistics.srm?.mismatch)
+    reasons.push(reason('sample_ratio_mismatch', `p = ${fmt(analysis.statistics.srm.pValue)}`));
+  if (reasons.length > 0)
+    return {
+      ...unchanged(input, 'continue', reasons, { ...input.memory, primaryBetterSince: null }),
+      status: 'running',
+    };
   return {
-    ...ending(input, 'promote', 'promoted', [reason('primary_better_sustained', primary ? `${primary.metric}: ${fmt(primary.estimate)}` : null), reason('approval_required', `approved by ${who}`)]),
+    ...ending(input, 'promote', 'promoted', [
+      reason('primary_better_sustained', primary ? `${primary.metric}: ${fmt(primary.estimate)}` : null),
+      reason('approval_required', `approved by ${who}`),
+    ]),
     withdrawApproval: false,
     promotionMode: 'manual',
   };

@@ -1,6 +1,13 @@
 import type { ExperimentArm, ExperimentPolicy } from '../../lib/contracts/types.generated.ts';
 import { analyse, type Analysis, type SufficientStatistics } from './analysis.ts';
-import { decide, decideOnApproval, type ApprovalInput, type Decision, type ExperimentView, type JudgeMemory } from './decision.ts';
+import {
+  decide,
+  decideOnApproval,
+  type ApprovalInput,
+  type Decision,
+  type ExperimentView,
+  type JudgeMemory,
+} from './decision.ts';
 
 /**
  * Everything a decision is computed from, as plain JSON: recorded in the audit entry of every verdict, so that
@@ -24,8 +31,17 @@ export interface Judgement {
 
 /** Statistics, then decision: the judge's whole logic, with no I/O. */
 export function evaluate(inputs: JudgeInputs): Judgement {
-  const analysis = analyse({ mode: inputs.experiment.mode, arms: inputs.arms, policy: inputs.policy }, inputs.statistics);
-  const decisionInput = { experiment: inputs.experiment, memory: inputs.memory, policy: inputs.policy, analysis, now: inputs.now };
+  const analysis = analyse(
+    { mode: inputs.experiment.mode, arms: inputs.arms, policy: inputs.policy },
+    inputs.statistics,
+  );
+  const decisionInput = {
+    experiment: inputs.experiment,
+    memory: inputs.memory,
+    policy: inputs.policy,
+    analysis,
+    now: inputs.now,
+  };
   const decision = inputs.approval ? decideOnApproval(decisionInput, inputs.approval) : decide(decisionInput);
   return { analysis, decision };
 }

@@ -15,7 +15,8 @@ import { armsOf, type ExperimentRecord } from './model.ts';
 
 export const changedBy = 'experiment-judge';
 
-const reasonText = (outcome: DecisionOutcome) => outcome.judgement.decision.reasons.map((r) => (r.detail ? `${r.code} (${r.detail})` : r.code)).join('; ') || null;
+const reasonText = (outcome: DecisionOutcome) =>
+  outcome.judgement.decision.reasons.map((r) => (r.detail ? `${r.code} (${r.detail})` : r.code)).join('; ') || null;
 
 export function verdictEventId(outcome: DecisionOutcome): string {
   return `${outcome.experimentId}:verdict:${outcome.verdictSeq}`;

@@ -17,7 +17,12 @@ export const experimentJudge: ServiceDefinition = {
     experimentsGauge(ctx.metrics, connections.db);
     const runtime = await startConsumerRuntime({
       ...runtimeBase(ctx, connections, 'experiment-judge'),
-      topics: ['agent.run.assigned.v1', 'agent.run.completed.v1', 'agent.run.evaluated.v1', 'learning.approval.decided.v1'],
+      topics: [
+        'agent.run.assigned.v1',
+        'agent.run.completed.v1',
+        'agent.run.evaluated.v1',
+        'learning.approval.decided.v1',
+      ],
       handler: judgeHandler({ metrics, logger: ctx.logger }),
       // The judge reads every run of every agent, most of them in no experiment. It counts a run once per
       // (experiment, run, arm) under any eventId, and an approval only answers the request still pending, so the

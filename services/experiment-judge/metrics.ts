@@ -32,7 +32,12 @@ export function judgeMetrics(registry: Registry): JudgeMetrics {
       labelNames: ['decision'],
       registers,
     }),
-    promotions: new Counter({ name: 'learnloop_judge_promotions_total', help: 'Versions promoted, by mode (auto, manual).', labelNames: ['mode'], registers }),
+    promotions: new Counter({
+      name: 'learnloop_judge_promotions_total',
+      help: 'Versions promoted, by mode (auto, manual).',
+      labelNames: ['mode'],
+      registers,
+    }),
     approvals: new Counter({
       name: 'learnloop_judge_approvals_total',
       help: 'Approval requests by outcome: requested, approved, rejected, expired, withdrawn.',
@@ -45,7 +50,11 @@ export function judgeMetrics(registry: Registry): JudgeMetrics {
       labelNames: ['metric'],
       registers,
     }),
-    srmAlerts: new Counter({ name: 'learnloop_judge_srm_alerts_total', help: 'Experiments paused for a sample-ratio mismatch.', registers }),
+    srmAlerts: new Counter({
+      name: 'learnloop_judge_srm_alerts_total',
+      help: 'Experiments paused for a sample-ratio mismatch.',
+      registers,
+    }),
     invalidExperiments: new Counter({
       name: 'learnloop_judge_invalid_experiments_total',
       help: 'Batches that named an experiment whose stored policy or ramp schedule is not valid (not judged; logged).',

@@ -73,7 +73,12 @@ export interface JudgeState {
 export function newJudgeState(startedAt: number): JudgeState {
   return {
     statistics: emptySufficientStatistics(),
-    memory: { primaryBetterSince: null, rampStepStartedAt: startedAt, stepRuns: { baseline: 0, candidate: 0 }, srmPaused: false },
+    memory: {
+      primaryBetterSince: null,
+      rampStepStartedAt: startedAt,
+      stepRuns: { baseline: 0, candidate: 0 },
+      srmPaused: false,
+    },
     clock: startedAt,
     evaluatorId: null,
     lastVerdict: null,
@@ -85,7 +90,12 @@ export function newJudgeState(startedAt: number): JudgeState {
 /** parked: waiting for the router's record; counted; ignored (with the reason tallied in JudgeState.ignored). */
 export type ObservationState = 'parked' | 'counted' | 'ignored';
 export type CompletionObservation = CompletionValues & { versionId: string; at: number; state: ObservationState };
-export type EvaluationObservation = EvaluationValues & { evaluatorId: string; versionId: string; at: number; state: ObservationState };
+export type EvaluationObservation = EvaluationValues & {
+  evaluatorId: string;
+  versionId: string;
+  at: number;
+  state: ObservationState;
+};
 
 /** A run in an arm of an experiment (judge_runs): the router's assignment and what was observed of the run. */
 export interface RunRecord {
@@ -124,7 +134,9 @@ export function dbStatus(status: ExperimentStatus): DbExperimentStatus {
 
 export const activeStatuses: ReadonlySet<ExperimentStatus> = new Set(['running', 'paused', 'awaiting_approval']);
 
-export function armsOf(e: Pick<ExperimentRecord, 'mode' | 'baselineVersionId' | 'candidateVersionId'>): ExperimentArm[] {
+export function armsOf(
+  e: Pick<ExperimentRecord, 'mode' | 'baselineVersionId' | 'candidateVersionId'>,
+): ExperimentArm[] {
   return [
     { arm: 'baseline', versionId: e.baselineVersionId },
     { arm: e.mode === 'shadow' ? 'shadow' : 'candidate', versionId: e.candidateVersionId },
@@ -143,6 +155,9 @@ export function viewOf(e: ExperimentRecord): ExperimentView {
     rampSchedule: e.rampSchedule,
     rampStepIndex: e.rampStepIndex,
     // An answered request cannot expire: its answer is on its way.
-    approvalExpiresAt: e.status === 'awaiting_approval' && e.pendingApproval && !e.pendingApproval.decided ? e.pendingApproval.expiresAt : null,
+    approvalExpiresAt:
+      e.status === 'awaiting_approval' && e.pendingApproval && !e.pendingApproval.decided
+        ? e.pendingApproval.expiresAt
+        : null,
   };
 }

@@ -21,12 +21,15 @@ export interface ReplayResult {
 function compare(recorded: unknown, recomputed: unknown, path: string, out: string[]): void {
   if (typeof recorded === 'number' && typeof recomputed === 'number') {
     const scale = Math.max(1, Math.abs(recorded), Math.abs(recomputed));
-    if (!(Math.abs(recorded - recomputed) <= 1e-9 * scale)) out.push(`${path}: recorded ${recorded}, recomputed ${recomputed}`);
+    if (!(Math.abs(recorded - recomputed) <= 1e-9 * scale))
+      out.push(`${path}: recorded ${recorded}, recomputed ${recomputed}`);
     return;
   }
   if (Array.isArray(recorded) && Array.isArray(recomputed)) {
-    if (recorded.length !== recomputed.length) out.push(`${path}: recorded ${recorded.length} items, recomputed ${recomputed.length}`);
-    for (let i = 0; i < Math.min(recorded.length, recomputed.length); i++) compare(recorded[i], recomputed[i], `${path}[${i}]`, out);
+    if (recorded.length !== recomputed.length)
+      out.push(`${path}: recorded ${recorded.length} items, recomputed ${recomputed.length}`);
+    for (let i = 0; i < Math.min(recorded.length, recomputed.length); i++)
+      compare(recorded[i], recomputed[i], `${path}[${i}]`, out);
     return;
   }
   if (recorded !== null && recomputed !== null && typeof recorded === 'object' && typeof recomputed === 'object') {
@@ -39,20 +42,30 @@ function compare(recorded: unknown, recomputed: unknown, path: string, out: stri
     }
     return;
   }
-  if (recorded !== recomputed) out.push(`${path}: recorded ${JSON.stringify(recorded)}, recomputed ${JSON.stringify(recomputed)}`);
+  if (recorded !== recomputed)
+    out.push(`${path}: recorded ${JSON.stringify(recorded)}, recomputed ${JSON.stringify(recomputed)}`);
 }
 
 function isDecisionPayload(payload: unknown): payload is DecisionAuditPayload {
   const p = payload as Partial<DecisionAuditPayload> | null;
-  return p?.kind === 'judge.decision' && typeof p.inputs === 'object' && p.inputs !== null && typeof p.decision === 'object';
+  return (
+    p?.kind === 'judge.decision' && typeof p.inputs === 'object' && p.inputs !== null && typeof p.decision === 'object'
+  );
 }
 
 /** Recomputes an audit entry's decision from the inputs it recorded. */
 export function replayAuditEntry(entry: { payload: unknown }): ReplayResult {
-  if (!isDecisionPayload(entry.payload)) return { replayable: false, matches: false, differences: ['not a decision of the experiment judge: nothing to recompute'] };
+  if (!isDecisionPayload(entry.payload))
+    return {
+      replayable: false,
+      matches: false,
+      differences: ['not a decision of the experiment judge: nothing to recompute'],
+    };
   const recorded = entry.payload;
   // The recorded inputs went through jsonb: a round trip makes the recomputation see exactly that.
-  const { analysis, decision } = evaluate(JSON.parse(JSON.stringify(recorded.inputs)) as DecisionAuditPayload['inputs']);
+  const { analysis, decision } = evaluate(
+    JSON.parse(JSON.stringify(recorded.inputs)) as DecisionAuditPayload['inputs'],
+  );
   const differences: string[] = [];
   compare(recorded.decision, JSON.parse(JSON.stringify(decision)), 'decision', differences);
   compare(recorded.statistics, JSON.parse(JSON.stringify(analysis.statistics)), 'statistics', differences);

@@ -17,7 +17,15 @@ import { defaultPolicy } from '../../lib/policy/policy.ts';
 import { experimentPolicy, rampSchedule } from '../../lib/policy/experiment.ts';
 import { resolvePolicy } from '../../lib/policy/resolve.ts';
 import { experimentIdsOf, type ApprovalRecord, type Changes, type World } from './core.ts';
-import { avroStatus, newJudgeState, runKey, unitKey, type ExperimentRecord, type JudgeState, type RunRecord } from './model.ts';
+import {
+  avroStatus,
+  newJudgeState,
+  runKey,
+  unitKey,
+  type ExperimentRecord,
+  type JudgeState,
+  type RunRecord,
+} from './model.ts';
 
 type Trx = Transaction<Database>;
 
@@ -75,21 +83,30 @@ function riskReasonsOf(value: unknown): RiskReason[] {
   for (const item of value) {
     const code = typeof item === 'string' ? item : (item as { code?: unknown } | null)?.code;
     const detail = typeof item === 'object' && item !== null ? (item as { detail?: unknown }).detail : null;
-    if (typeof code === 'string' && known.has(code)) out.push({ code: code as RiskReasonCode, detail: typeof detail === 'string' ? detail : null });
+    if (typeof code === 'string' && known.has(code))
+      out.push({ code: code as RiskReasonCode, detail: typeof detail === 'string' ? detail : null });
   }
   return out;
 }
 
 function summaryOf(row: ExperimentRow): string {
   const summary = (row.change as { summary?: unknown } | null)?.summary;
-  return typeof summary === 'string' && summary !== '' ? summary : `${row.risk_tier}-risk change of ${row.agent_id}: ${row.baseline_version_id} -> ${row.candidate_version_id}`;
+  return typeof summary === 'string' && summary !== ''
+    ? summary
+    : `${row.risk_tier}-risk change of ${row.agent_id}: ${row.baseline_version_id} -> ${row.candidate_version_id}`;
 }
 
 /** What experimentPolicy() and rampSchedule() make of the agent's newest policy (the defaults if it has none or it is invalid). */
-function derivedPolicy(row: ExperimentRow, stored: { version: number; policy: unknown } | undefined): { policy: ExperimentPolicy; rampSchedule: RampStep[] } {
+function derivedPolicy(
+  row: ExperimentRow,
+  stored: { version: number; policy: unknown } | undefined,
+): { policy: ExperimentPolicy; rampSchedule: RampStep[] } {
   const resolved = stored ? resolvePolicy(stored.policy) : null;
   const policy = resolved?.ok ? resolved.policy : defaultPolicy;
-  return { policy: experimentPolicy(policy, resolved?.ok ? stored!.version : 0, row.risk_tier), rampSchedule: rampSchedule(policy) };
+  return {
+    policy: experimentPolicy(policy, resolved?.ok ? stored!.version : 0, row.risk_tier),
+    rampSchedule: rampSchedule(policy),
+  };
 }
 
 export interface LoadProblem {
@@ -102,7 +119,11 @@ export interface LoadProblem {
  * waits rather than deadlocks; so does the control plane pausing one), with their proposals and pending approvals.
  * An experiment whose stored policy, split or schedule is not what the contract says is left out and reported.
  */
-async function lockExperiments(trx: Trx, ids: readonly string[], problems: LoadProblem[]): Promise<Map<string, ExperimentRecord>> {
+async function lockExperiments(
+  trx: Trx,
+  ids: readonly string[],
+  problems: LoadProblem[],
+): Promise<Map<string, ExperimentRecord>> {
   const { rows } = await sql<ExperimentRow>`
     SELECT e.id, e.agent_id, e.proposal_id, e.mode, e.status, e.version, e.salt, e.traffic_split, e.candidate_share, e.started_at,
            e.decision, e.policy, e.ramp_schedule, e.ramp_step_index, p.session_id, p.risk_tier, p.auto_eligible,
@@ -118,30 +139,53 @@ async function lockExperiments(trx: Trx, ids: readonly string[], problems: LoadP
   const latestOf = new Map(latest.rows.map((r) => [r.experiment_id, r]));
   const stored = await sql<{ agent_id: string; version: number; policy: unknown }>`
     SELECT agent_id, version, policy FROM policies
-    WHERE (agent_id, version) IN (SELECT * FROM unnest(${rows.map((r) => r.agent_id)}::text[], ${rows.map((r) => (r.policy as { policyVersion?: number } | null)?.policyVersion ?? 0)}::bigint[]))`.execute(trx);
+    WHERE (agent_id, version) IN (SELECT * FROM unnest(${rows.map((r) => r.agent_id)}::text[], ${rows.map((r) => (r.policy as { policyVersion?: number } | null)?.policyVersion ?? 0)}::bigint[]))`.execute(
+    trx,
+  );
   const expiryOf = new Map(
     stored.rows.map((r) => {
       const resolved = resolvePolicy(r.policy);
-      return [`${r.agent_id}/${r.version}`, resolved.ok ? resolved.policy.promotion.approvalExpiryMs : defaultPolicy.promotion.approvalExpiryMs];
+      return [
+        `${r.agent_id}/${r.version}`,
+        resolved.ok ? resolved.policy.promotion.approvalExpiryMs : defaultPolicy.promotion.approvalExpiryMs,
+      ];
     }),
   );
 
   const withoutPolicy = rows.filter((r) => r.policy === null).map((r) => r.agent_id);
-  const current = withoutPolicy.length === 0 ? { rows: [] } : await sql<{ agent_id: string; version: number; policy: unknown }>`
-    SELECT DISTINCT ON (agent_id) agent_id, version, policy FROM policies WHERE agent_id = ANY(${withoutPolicy}::text[]) ORDER BY agent_id, version DESC`.execute(trx);
+  const current =
+    withoutPolicy.length === 0
+      ? { rows: [] }
+      : await sql<{ agent_id: string; version: number; policy: unknown }>`
+    SELECT DISTINCT ON (agent_id) agent_id, version, policy FROM policies WHERE agent_id = ANY(${withoutPolicy}::text[]) ORDER BY agent_id, version DESC`.execute(
+          trx,
+        );
   const currentOf = new Map(current.rows.map((r) => [r.agent_id, r]));
 
   const out = new Map<string, ExperimentRecord>();
   for (const row of rows) {
     // No stored policy: the agent's policy in force stands in (and is frozen in the judge's state, lockJudges).
     const fallback = row.policy === null ? derivedPolicy(row, currentOf.get(row.agent_id)) : null;
-    const policy = fallback ? ({ ok: true, value: fallback.policy } as const) : asAvro<ExperimentPolicy>(policyType, row.policy);
-    const schedule = fallback ? ({ ok: true, value: fallback.rampSchedule } as const) : asAvro<RampStep[]>(scheduleType, row.ramp_schedule);
+    const policy = fallback
+      ? ({ ok: true, value: fallback.policy } as const)
+      : asAvro<ExperimentPolicy>(policyType, row.policy);
+    const schedule = fallback
+      ? ({ ok: true, value: fallback.rampSchedule } as const)
+      : asAvro<RampStep[]>(scheduleType, row.ramp_schedule);
     // A split stored some other way (older rows) is read as the candidate share with an equal measured baseline.
     const split = asAvro<TrafficSplit>(splitType, row.traffic_split);
     const share = Math.round(row.candidate_share * 10_000);
-    const trafficSplit = split.ok ? split.value : { candidateBasisPoints: share, baselineBasisPoints: Math.min(share, 10_000 - share), shadowSampleBasisPoints: 0 };
-    const found = [...(policy.ok ? policyProblems(policy.value) : policy.problems.map((p) => `policy.${p}`)), ...(schedule.ok ? [] : schedule.problems.map((p) => `ramp_schedule.${p}`))];
+    const trafficSplit = split.ok
+      ? split.value
+      : {
+          candidateBasisPoints: share,
+          baselineBasisPoints: Math.min(share, 10_000 - share),
+          shadowSampleBasisPoints: 0,
+        };
+    const found = [
+      ...(policy.ok ? policyProblems(policy.value) : policy.problems.map((p) => `policy.${p}`)),
+      ...(schedule.ok ? [] : schedule.problems.map((p) => `ramp_schedule.${p}`)),
+    ];
     if (!policy.ok || !schedule.ok || found.length > 0) {
       problems.push({ experimentId: row.id, problems: found });
       continue;
@@ -167,8 +211,11 @@ async function lockExperiments(trx: Trx, ids: readonly string[], problems: LoadP
       candidateVersionId: row.candidate_version_id,
       riskReasons: riskReasonsOf(row.risk_reasons),
       summary: summaryOf(row),
-      approvalExpiryMs: expiryOf.get(`${row.agent_id}/${policy.value.policyVersion}`) ?? defaultPolicy.promotion.approvalExpiryMs,
-      pendingApproval: approval ? { id: approval.id, expiresAt: approval.expires_at?.getTime() ?? null, decided: approval.decision !== null } : null,
+      approvalExpiryMs:
+        expiryOf.get(`${row.agent_id}/${policy.value.policyVersion}`) ?? defaultPolicy.promotion.approvalExpiryMs,
+      pendingApproval: approval
+        ? { id: approval.id, expiresAt: approval.expires_at?.getTime() ?? null, decided: approval.decision !== null }
+        : null,
       derivedPolicy: fallback !== null,
     });
   }
@@ -176,14 +223,21 @@ async function lockExperiments(trx: Trx, ids: readonly string[], problems: LoadP
 }
 
 /** The judge's state of each experiment, created on first sight and locked (in id order, after the experiments). */
-async function lockJudges(trx: Trx, experiments: ReadonlyMap<string, ExperimentRecord>, frozen: Set<string>): Promise<Map<string, JudgeState>> {
+async function lockJudges(
+  trx: Trx,
+  experiments: ReadonlyMap<string, ExperimentRecord>,
+  frozen: Set<string>,
+): Promise<Map<string, JudgeState>> {
   const ids = [...experiments.keys()].sort();
   if (ids.length === 0) return new Map();
   const fresh = ids.map((id) => JSON.stringify(newJudgeState(experiments.get(id)!.startedAt)));
   await sql`INSERT INTO judge_experiments (experiment_id, state)
     SELECT id, state::jsonb FROM unnest(${ids}::text[], ${fresh}::text[]) AS s(id, state) ORDER BY id
     ON CONFLICT (experiment_id) DO NOTHING`.execute(trx);
-  const { rows } = await sql<{ experiment_id: string; state: JudgeState }>`SELECT experiment_id, state FROM judge_experiments
+  const { rows } = await sql<{
+    experiment_id: string;
+    state: JudgeState;
+  }>`SELECT experiment_id, state FROM judge_experiments
     WHERE experiment_id = ANY(${ids}::text[]) ORDER BY experiment_id FOR UPDATE`.execute(trx);
   const judges = new Map(rows.map((r) => [r.experiment_id, r.state]));
   // A policy derived for an experiment without one is frozen at first sight: later policy changes do not apply to it.
@@ -212,25 +266,45 @@ interface RunRow {
 }
 
 /** Every arm's row of the (experiment, run) pairs the events name: a shadow pair is completed by its partner's row. */
-async function loadRuns(trx: Trx, events: readonly ConsumedEvent[], experiments: ReadonlyMap<string, ExperimentRecord>): Promise<Map<string, RunRecord>> {
+async function loadRuns(
+  trx: Trx,
+  events: readonly ConsumedEvent[],
+  experiments: ReadonlyMap<string, ExperimentRecord>,
+): Promise<Map<string, RunRecord>> {
   const pairs = new Map<string, [string, string]>();
   for (const event of events) {
     const v = event.value as { experimentId?: string | null; runId?: string };
-    if (typeof v.experimentId === 'string' && typeof v.runId === 'string' && experiments.has(v.experimentId)) pairs.set(`${v.experimentId}\u0000${v.runId}`, [v.experimentId, v.runId]);
+    if (typeof v.experimentId === 'string' && typeof v.runId === 'string' && experiments.has(v.experimentId))
+      pairs.set(`${v.experimentId}\u0000${v.runId}`, [v.experimentId, v.runId]);
   }
   if (pairs.size === 0) return new Map();
   const list = [...pairs.values()];
-  const { rows } = await sql<RunRow>`SELECT experiment_id, run_id, arm, assigned, version_id, completion, evaluation FROM judge_runs
-    WHERE (experiment_id, run_id) IN (SELECT * FROM unnest(${list.map((p) => p[0])}::text[], ${list.map((p) => p[1])}::text[]))`.execute(trx);
+  const { rows } =
+    await sql<RunRow>`SELECT experiment_id, run_id, arm, assigned, version_id, completion, evaluation FROM judge_runs
+    WHERE (experiment_id, run_id) IN (SELECT * FROM unnest(${list.map((p) => p[0])}::text[], ${list.map((p) => p[1])}::text[]))`.execute(
+      trx,
+    );
   return new Map(
     rows.map((r) => [
       runKey(r.experiment_id, r.run_id, r.arm),
-      { experimentId: r.experiment_id, runId: r.run_id, arm: r.arm, assigned: r.assigned, versionId: r.version_id, completion: r.completion, evaluation: r.evaluation },
+      {
+        experimentId: r.experiment_id,
+        runId: r.run_id,
+        arm: r.arm,
+        assigned: r.assigned,
+        versionId: r.version_id,
+        completion: r.completion,
+        evaluation: r.evaluation,
+      },
     ]),
   );
 }
 
-async function loadUnits(trx: Trx, events: readonly ConsumedEvent[], experiments: ReadonlyMap<string, ExperimentRecord>): Promise<Map<string, Arm>> {
+async function loadUnits(
+  trx: Trx,
+  events: readonly ConsumedEvent[],
+  experiments: ReadonlyMap<string, ExperimentRecord>,
+): Promise<Map<string, Arm>> {
   const keys: Array<[string, string]> = [];
   for (const event of events) {
     if (event.topic !== 'agent.run.assigned.v1') continue;
@@ -238,21 +312,39 @@ async function loadUnits(trx: Trx, events: readonly ConsumedEvent[], experiments
     if (experiments.get(a.experimentId)?.mode === 'ab') keys.push([a.experimentId, a.unitId ?? `run:${a.runId}`]);
   }
   if (keys.length === 0) return new Map();
-  const { rows } = await sql<{ experiment_id: string; unit_key: string; arm: Arm }>`SELECT experiment_id, unit_key, arm FROM judge_units
-    WHERE (experiment_id, unit_key) IN (SELECT * FROM unnest(${keys.map((k) => k[0])}::text[], ${keys.map((k) => k[1])}::text[]))`.execute(trx);
+  const { rows } = await sql<{
+    experiment_id: string;
+    unit_key: string;
+    arm: Arm;
+  }>`SELECT experiment_id, unit_key, arm FROM judge_units
+    WHERE (experiment_id, unit_key) IN (SELECT * FROM unnest(${keys.map((k) => k[0])}::text[], ${keys.map((k) => k[1])}::text[]))`.execute(
+    trx,
+  );
   return new Map(rows.map((r) => [unitKey(r.experiment_id, r.unit_key), r.arm]));
 }
 
 async function loadApprovals(trx: Trx, events: readonly ConsumedEvent[]): Promise<Map<string, ApprovalRecord>> {
-  const ids = events.filter((e) => e.topic === 'learning.approval.decided.v1').map((e) => (e.value as { approvalId: string }).approvalId);
+  const ids = events
+    .filter((e) => e.topic === 'learning.approval.decided.v1')
+    .map((e) => (e.value as { approvalId: string }).approvalId);
   if (ids.length === 0) return new Map();
-  const { rows } = await sql<{ id: string; experiment_id: string; decision: ApprovalRecord['decision']; approver: string | null }>`
+  const { rows } = await sql<{
+    id: string;
+    experiment_id: string;
+    decision: ApprovalRecord['decision'];
+    approver: string | null;
+  }>`
     SELECT id, experiment_id, decision, approver FROM approvals WHERE id = ANY(${ids}::text[])`.execute(trx);
-  return new Map(rows.map((r) => [r.id, { id: r.id, experimentId: r.experiment_id, decision: r.decision, approver: r.approver }]));
+  return new Map(
+    rows.map((r) => [r.id, { id: r.id, experimentId: r.experiment_id, decision: r.decision, approver: r.approver }]),
+  );
 }
 
 /** Everything a batch needs, loaded and locked. */
-export async function loadWorld(trx: Trx, events: readonly ConsumedEvent[]): Promise<{ world: World; problems: LoadProblem[]; frozen: Set<string> }> {
+export async function loadWorld(
+  trx: Trx,
+  events: readonly ConsumedEvent[],
+): Promise<{ world: World; problems: LoadProblem[]; frozen: Set<string> }> {
   const problems: LoadProblem[] = [];
   const frozen = new Set<string>();
   const ids = experimentIdsOf(events);
@@ -300,8 +392,12 @@ export async function saveJudges(trx: Trx, world: World, ids: Iterable<string>):
  * never assigned: they are counted as ignored (`unassigned`), the rest deleted.
  */
 export async function dropJoinState(trx: Trx, experimentId: string): Promise<number> {
-  const { rows } = await sql<{ waiting: string }>`WITH gone AS (DELETE FROM judge_runs WHERE experiment_id = ${experimentId} RETURNING assigned, completion, evaluation)
-    SELECT count(*) FILTER (WHERE NOT assigned AND completion IS NOT NULL) + count(*) FILTER (WHERE NOT assigned AND evaluation IS NOT NULL) AS waiting FROM gone`.execute(trx);
+  const { rows } = await sql<{
+    waiting: string;
+  }>`WITH gone AS (DELETE FROM judge_runs WHERE experiment_id = ${experimentId} RETURNING assigned, completion, evaluation)
+    SELECT count(*) FILTER (WHERE NOT assigned AND completion IS NOT NULL) + count(*) FILTER (WHERE NOT assigned AND evaluation IS NOT NULL) AS waiting FROM gone`.execute(
+    trx,
+  );
   await sql`DELETE FROM judge_units WHERE experiment_id = ${experimentId}`.execute(trx);
   return Number(rows[0]?.waiting ?? 0);
 }

@@ -12,7 +12,11 @@ export function openingSplit(mode: 'ab' | 'shadow', policy: LearningPolicy): Tra
   const first = policy.experiment.rampBasisPoints[0]!;
   return mode === 'ab'
     ? { candidateBasisPoints: first, baselineBasisPoints: first, shadowSampleBasisPoints: 0 }
-    : { candidateBasisPoints: 0, baselineBasisPoints: 0, shadowSampleBasisPoints: policy.experiment.shadowSampleBasisPoints };
+    : {
+        candidateBasisPoints: 0,
+        baselineBasisPoints: 0,
+        shadowSampleBasisPoints: policy.experiment.shadowSampleBasisPoints,
+      };
 }
 
 export const freshSalt = () => randomUUID();

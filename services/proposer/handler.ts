@@ -40,11 +40,18 @@ async function end(trx: Trx, trigger: SessionTriggered, ending: Ending, deps: De
     payload: { reason: ending.reason },
   });
   deps.metrics.sessions.inc({ outcome: ending.outcome });
-  deps.logger.info('session ended without an experiment', { sessionId: trigger.sessionId, agentId: trigger.agentId, ...ending });
+  deps.logger.info('session ended without an experiment', {
+    sessionId: trigger.sessionId,
+    agentId: trigger.agentId,
+    ...ending,
+  });
   return [];
 }
 
-async function baselineOf(trx: Trx, agentId: string): Promise<{ ok: true; id: string; config: AgentConfig } | { ok: false; reason: string }> {
+async function baselineOf(
+  trx: Trx,
+  agentId: string,
+): Promise<{ ok: true; id: string; config: AgentConfig } | { ok: false; reason: string }> {
   const live = (await getAgent(trx, agentId))?.live_version_id;
   if (!live) return { ok: false, reason: 'the agent has no live version registered (learnloop agents register)' };
   const row = await getAgentVersion(trx, live);
@@ -63,14 +70,27 @@ async function handleSession(trx: Trx, trigger: SessionTriggered, deps: Deps): P
   }
   if (session.status !== 'open') return [];
   const effective = await effectivePolicy(trx, trigger.agentId);
-  if (!effective.ok) return end(trx, trigger, { status: 'failed', outcome: 'invalid_policy', reason: `invalid policy: ${effective.errors.join('; ')}` }, deps);
+  if (!effective.ok)
+    return end(
+      trx,
+      trigger,
+      { status: 'failed', outcome: 'invalid_policy', reason: `invalid policy: ${effective.errors.join('; ')}` },
+      deps,
+    );
   const { policy, version: policyVersion } = effective;
-  if (policy.paused) return end(trx, trigger, { status: 'closed', outcome: 'paused', reason: 'the agent is paused' }, deps);
+  if (policy.paused)
+    return end(trx, trigger, { status: 'closed', outcome: 'paused', reason: 'the agent is paused' }, deps);
   if (await getActiveExperiment(trx, trigger.agentId)) {
-    return end(trx, trigger, { status: 'closed', outcome: 'experiment_running', reason: 'an experiment is already running for the agent' }, deps);
+    return end(
+      trx,
+      trigger,
+      { status: 'closed', outcome: 'experiment_running', reason: 'an experiment is already running for the agent' },
+      deps,
+    );
   }
   const baseline = await baselineOf(trx, trigger.agentId);
-  if (!baseline.ok) return end(trx, trigger, { status: 'failed', outcome: 'no_baseline', reason: baseline.reason }, deps);
+  if (!baseline.ok)
+    return end(trx, trigger, { status: 'failed', outcome: 'no_baseline', reason: baseline.reason }, deps);
   await setSessionStatus(trx, trigger.sessionId, 'proposing');
 
   const generator = generatorFor(policy, deps.env);
@@ -81,23 +101,53 @@ async function handleSession(trx: Trx, trigger: SessionTriggered, deps: Deps): P
   const invalid: string[] = [];
   for (const candidate of generated.ok ? generated.candidates : []) {
     const config = agentConfigSchema.safeParse({ ...baseline.config, ...candidate.change });
-    if (!config.success) invalid.push(`"${candidate.summary}": ${config.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    else if (changedParts(baseline.config, config.data).length === 0) invalid.push(`"${candidate.summary}": changes nothing`);
-    else candidates.push({ summary: candidate.summary, config: config.data, changed: changedParts(baseline.config, config.data), cost: candidate.projectedCostDeltaUsd });
+    if (!config.success)
+      invalid.push(
+        `"${candidate.summary}": ${config.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
+    else if (changedParts(baseline.config, config.data).length === 0)
+      invalid.push(`"${candidate.summary}": changes nothing`);
+    else
+      candidates.push({
+        summary: candidate.summary,
+        config: config.data,
+        changed: changedParts(baseline.config, config.data),
+        cost: candidate.projectedCostDeltaUsd,
+      });
   }
   if (candidates.length === 0) {
     deps.metrics.generatorFailures.inc({ generator: policy.generator.kind });
     const reason = generated.ok ? `invalid change: ${invalid.join(' | ')}` : generated.reason;
-    return end(trx, trigger, { status: 'failed', outcome: 'generator_failed', reason: `${generator.name}: ${reason}` }, deps);
+    return end(
+      trx,
+      trigger,
+      { status: 'failed', outcome: 'generator_failed', reason: `${generator.name}: ${reason}` },
+      deps,
+    );
   }
   // The generator may have taken seconds, and an operator may have paused the agent or changed its live version since
   // the checks above. The agent's row lock (the control plane takes it for both) orders this transaction with theirs:
   // whichever commits first, the other sees it.
   const agent = await lockAgent(trx, trigger.agentId);
   const latest = await effectivePolicy(trx, trigger.agentId);
-  if (latest.ok && latest.policy.paused) return end(trx, trigger, { status: 'closed', outcome: 'paused', reason: 'the agent was paused while the proposal was generated' }, deps);
+  if (latest.ok && latest.policy.paused)
+    return end(
+      trx,
+      trigger,
+      { status: 'closed', outcome: 'paused', reason: 'the agent was paused while the proposal was generated' },
+      deps,
+    );
   if (agent?.live_version_id !== baseline.id) {
-    return end(trx, trigger, { status: 'closed', outcome: 'baseline_changed', reason: 'the live version changed while the proposal was generated' }, deps);
+    return end(
+      trx,
+      trigger,
+      {
+        status: 'closed',
+        outcome: 'baseline_changed',
+        reason: 'the live version changed while the proposal was generated',
+      },
+      deps,
+    );
   }
 
   const events: EmittedEvent[] = [];
@@ -118,7 +168,14 @@ async function handleSession(trx: Trx, trigger: SessionTriggered, deps: Deps): P
       created_at: now,
     });
     deps.metrics.proposals.inc({ tier: risk.tier, auto_eligible: String(risk.autoEligible) });
-    await appendAudit(trx, { actor: 'proposer', action: 'proposal.created', agent_id: trigger.agentId, subject_type: 'proposal', subject_id: proposal.id, payload: { risk, policyVersion, generator: generator.name } });
+    await appendAudit(trx, {
+      actor: 'proposer',
+      action: 'proposal.created',
+      agent_id: trigger.agentId,
+      subject_type: 'proposal',
+      subject_id: proposal.id,
+      payload: { risk, policyVersion, generator: generator.name },
+    });
     const event: ProposalCreated = {
       eventId: `proposal-created-${proposal.id}`,
       proposalId: proposal.id,
@@ -158,7 +215,12 @@ async function handleSession(trx: Trx, trigger: SessionTriggered, deps: Deps): P
     ramp_schedule: rampSchedule(policy),
   });
   if (!inserted.ok) {
-    return end(trx, trigger, { status: 'closed', outcome: 'experiment_running', reason: 'an experiment started for the agent meanwhile' }, deps);
+    return end(
+      trx,
+      trigger,
+      { status: 'closed', outcome: 'experiment_running', reason: 'an experiment started for the agent meanwhile' },
+      deps,
+    );
   }
   first.experimentId = inserted.experiment.id;
   await setSessionStatus(trx, trigger.sessionId, 'experimenting');
@@ -173,7 +235,14 @@ async function handleSession(trx: Trx, trigger: SessionTriggered, deps: Deps): P
     policy,
     judgedBy,
   });
-  await appendAudit(trx, { actor: 'proposer', action: 'experiment.started', agent_id: trigger.agentId, subject_type: 'experiment', subject_id: state.experimentId, payload: { mode, split, policyVersion } });
+  await appendAudit(trx, {
+    actor: 'proposer',
+    action: 'experiment.started',
+    agent_id: trigger.agentId,
+    subject_type: 'experiment',
+    subject_id: state.experimentId,
+    payload: { mode, split, policyVersion },
+  });
   deps.metrics.sessions.inc({ outcome: 'experimenting' });
   events.push({ topic: 'learning.experiment.state.v1', key: trigger.agentId, value: state });
   return events;

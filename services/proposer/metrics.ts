@@ -9,7 +9,12 @@ export function proposerMetrics(registry: Registry) {
       labelNames: ['outcome'],
       registers,
     }),
-    proposals: new Counter({ name: 'learnloop_proposer_proposals_total', help: 'Proposals created, by risk tier and auto-eligibility.', labelNames: ['tier', 'auto_eligible'], registers }),
+    proposals: new Counter({
+      name: 'learnloop_proposer_proposals_total',
+      help: 'Proposals created, by risk tier and auto-eligibility.',
+      labelNames: ['tier', 'auto_eligible'],
+      registers,
+    }),
     generatorSeconds: new Histogram({
       name: 'learnloop_proposer_generator_duration_seconds',
       help: 'Time a proposal generator took to answer.',
@@ -17,7 +22,12 @@ export function proposerMetrics(registry: Registry) {
       buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60],
       registers,
     }),
-    generatorFailures: new Counter({ name: 'learnloop_proposer_generator_failures_total', help: 'Generator answers that produced no valid proposal.', labelNames: ['generator'], registers }),
+    generatorFailures: new Counter({
+      name: 'learnloop_proposer_generator_failures_total',
+      help: 'Generator answers that produced no valid proposal.',
+      labelNames: ['generator'],
+      registers,
+    }),
   };
 }
 export type ProposerMetrics = ReturnType<typeof proposerMetrics>;

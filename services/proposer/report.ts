@@ -21,7 +21,11 @@ const shown = (value: unknown) => {
 };
 
 /** The parts of the configuration a candidate changes, as the proposal event lists them. */
-export function describeChanges(baseline: AgentConfig, candidate: AgentConfig, changed: readonly string[]): ProposedChange[] {
+export function describeChanges(
+  baseline: AgentConfig,
+  candidate: AgentConfig,
+  changed: readonly string[],
+): ProposedChange[] {
   return configParts
     .filter((part) => changed.includes(part))
     .map((part) => ({ kind: part, path: part, before: shown(baseline[part]), after: shown(candidate[part]) }));

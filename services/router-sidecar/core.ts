@@ -32,7 +32,12 @@ export interface AgentDescription {
   agentId: string;
   liveVersionId: string | null;
   liveVersionSource: 'promotion' | 'experiment' | null;
-  promotion: { versionId: string; previousVersionId: string | null; promotedAt: string; experimentId: string | null } | null;
+  promotion: {
+    versionId: string;
+    previousVersionId: string | null;
+    promotedAt: string;
+    experimentId: string | null;
+  } | null;
   experiment: {
     experimentId: string;
     version: number;

@@ -27,7 +27,14 @@ export interface Assignment {
  */
 export type TagDraft = Omit<RunAssigned, 'eventId' | 'assignedAt'> & { assignedAtMs: number };
 
-export const failSafeReasons = ['no_state', 'stale_state', 'invalid_state', 'tag_buffer_full', 'tagging_unavailable', 'internal_error'] as const;
+export const failSafeReasons = [
+  'no_state',
+  'stale_state',
+  'invalid_state',
+  'tag_buffer_full',
+  'tagging_unavailable',
+  'internal_error',
+] as const;
 export type FailSafeReason = (typeof failSafeReasons)[number];
 
 export const outcomes = ['candidate', 'baseline', 'shadow', 'not_enrolled', 'fail_safe'] as const;
@@ -58,7 +65,12 @@ export interface Conditions {
 
 const noTags: TagDraft[] = [];
 
-function untagged(request: AssignRequest, view: AgentView | undefined, outcome: Outcome, reason: FailSafeReason | null): Decision {
+function untagged(
+  request: AssignRequest,
+  view: AgentView | undefined,
+  outcome: Outcome,
+  reason: FailSafeReason | null,
+): Decision {
   return {
     assignment: {
       agentId: request.agentId,
@@ -112,7 +124,8 @@ export function decide(view: AgentView | undefined, request: AssignRequest, c: C
   let shadow: Assignment['shadow'] = null;
   let tags: TagDraft[];
   if (experiment.mode === 'shadow') {
-    if (!inShadowSample(bucket, experiment.shadowSampleBasisPoints)) return untagged(request, view, 'not_enrolled', null);
+    if (!inShadowSample(bucket, experiment.shadowSampleBasisPoints))
+      return untagged(request, view, 'not_enrolled', null);
     arm = 'baseline';
     shadow = { versionId: candidate, experimentId: experiment.experimentId };
     // A shadowed run is two runs, (runId, baseline) and (runId, shadow): one tag each, as the judge pairs them.

@@ -1,4 +1,8 @@
-import { experimentModeSymbols, type ExperimentMode, type ExperimentStatus } from '../../lib/contracts/types.generated.ts';
+import {
+  experimentModeSymbols,
+  type ExperimentMode,
+  type ExperimentStatus,
+} from '../../lib/contracts/types.generated.ts';
 import { BUCKETS, bucketer } from './hash.ts';
 import type { ExperimentStateRecord } from './records.ts';
 
@@ -43,7 +47,9 @@ export interface RouterExperiment {
 }
 
 function basisPointsProblem(name: string, value: number, max: number): string | null {
-  return Number.isInteger(value) && value >= 0 && value <= max ? null : `trafficSplit.${name} ${value} is outside [0, ${max}]`;
+  return Number.isInteger(value) && value >= 0 && value <= max
+    ? null
+    : `trafficSplit.${name} ${value} is outside [0, ${max}]`;
 }
 
 /** What in a state stops the router from assigning by it, or null. Avro has checked the types; this checks the sense. */
@@ -53,7 +59,8 @@ export function experimentProblem(state: ExperimentStateRecord): string | null {
   if (count('baseline') !== 1) return `arms must name exactly one baseline (found ${count('baseline')})`;
   const treatment = state.mode === 'ab' ? ['candidate'] : ['shadow', 'candidate'];
   const found = treatment.map(count);
-  if (found.some((n) => n > 1) || found.every((n) => n === 0)) return `arms must name exactly one ${treatment.join(' or ')} arm in ${state.mode} mode`;
+  if (found.some((n) => n > 1) || found.every((n) => n === 0))
+    return `arms must name exactly one ${treatment.join(' or ')} arm in ${state.mode} mode`;
   if (state.arms.some((a) => a.versionId === '')) return 'an arm has an empty versionId';
   if (state.salt === '') return 'salt is empty';
   const split = state.trafficSplit;
@@ -91,7 +98,11 @@ export function toRouterExperiment(state: ExperimentStateRecord): RouterExperime
  * The measured arm of a bucket in ab mode, or null when the bucket is served the live version unmeasured.
  * Candidate = [0, C), baseline = [5000, 5000 + B): raising C or B only takes in buckets that were unmeasured.
  */
-export function abArm(bucket: number, candidateBasisPoints: number, baselineBasisPoints: number): 'candidate' | 'baseline' | null {
+export function abArm(
+  bucket: number,
+  candidateBasisPoints: number,
+  baselineBasisPoints: number,
+): 'candidate' | 'baseline' | null {
   if (bucket < candidateBasisPoints) return 'candidate';
   if (bucket >= BASELINE_START && bucket < BASELINE_START + baselineBasisPoints) return 'baseline';
   return null;

@@ -15,7 +15,13 @@ export const routerProtoPath = fileURLToPath(new URL('../../schemas/router.proto
 export const healthProtoPath = fileURLToPath(new URL('../../schemas/grpc/health/v1/health.proto', import.meta.url));
 
 /** camelCase fields, enums as their names, unset fields left out: the shapes below. */
-export const protoOptions: protoLoader.Options = { keepCase: false, longs: String, enums: String, defaults: false, oneofs: true };
+export const protoOptions: protoLoader.Options = {
+  keepCase: false,
+  longs: String,
+  enums: String,
+  defaults: false,
+  oneofs: true,
+};
 
 export interface GrpcAssignResponse {
   agentId: string;
@@ -41,7 +47,12 @@ export function toGrpcResponse(a: Assignment): GrpcAssignResponse {
 type ServiceDef = grpc.ServiceDefinition;
 
 /** The two services' definitions, loaded once per process. */
-export function loadServices(): { router: ServiceDef; health: ServiceDef; routerPackage: grpc.GrpcObject; healthPackage: grpc.GrpcObject } {
+export function loadServices(): {
+  router: ServiceDef;
+  health: ServiceDef;
+  routerPackage: grpc.GrpcObject;
+  healthPackage: grpc.GrpcObject;
+} {
   const routerPackage = grpc.loadPackageDefinition(protoLoader.loadSync(routerProtoPath, protoOptions));
   const healthPackage = grpc.loadPackageDefinition(protoLoader.loadSync(healthProtoPath, protoOptions));
   const pick = (pkg: grpc.GrpcObject, path: string[]) => {
@@ -99,7 +110,10 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   });
 
   server.addService(services.health, {
-    Check(call: grpc.ServerUnaryCall<{ service?: string }, { status: string }>, callback: grpc.sendUnaryData<{ status: string }>) {
+    Check(
+      call: grpc.ServerUnaryCall<{ service?: string }, { status: string }>,
+      callback: grpc.sendUnaryData<{ status: string }>,
+    ) {
       const service = call.request.service ?? '';
       if (service !== '' && service !== ROUTER_SERVICE_NAME) {
         callback({ code: grpc.status.NOT_FOUND, details: `unknown service ${service}` });
@@ -111,7 +125,9 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   });
 
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+    server.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
+      err ? reject(err) : resolve(bound),
+    );
   });
 
   return {

@@ -20,7 +20,11 @@ export interface HttpApiOptions {
 const openApiBody = JSON.stringify(openApiDocument);
 
 function send(res: ServerResponse, status: number, payload: string, extra: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload), ...extra });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(payload),
+    ...extra,
+  });
   res.end(payload);
 }
 
@@ -87,7 +91,11 @@ export function httpApiRoutes(options: HttpApiOptions): RouteHandler {
       }
       if (agentId === '') {
         errors.bad_request.inc();
-        send(res, 400, JSON.stringify({ error: 'agentId: must be one non-empty, percent-encoded path segment', field: 'agentId' }));
+        send(
+          res,
+          400,
+          JSON.stringify({ error: 'agentId: must be one non-empty, percent-encoded path segment', field: 'agentId' }),
+        );
         return true;
       }
       send(res, 200, JSON.stringify(options.core.describe(agentId)));

@@ -30,7 +30,12 @@ export class Tally {
 /** Per registry and metric name, the tallies behind it (several routers in one registry add up). */
 const tallies = new WeakMap<Registry, Map<string, Array<{ labels: Record<string, string>; tally: Tally }>>>();
 
-function tallied<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[]): (labels: Record<L, string>) => Tally {
+function tallied<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: readonly L[],
+): (labels: Record<L, string>) => Tally {
   const byName = tallies.get(registry) ?? new Map<string, Array<{ labels: Record<string, string>; tally: Tally }>>();
   tallies.set(registry, byName);
   let entries = byName.get(name);
@@ -90,36 +95,71 @@ export function routerMetrics(registry: Registry): RouterMetrics {
     'Runs answered, by transport and outcome (candidate, baseline, shadow, not_enrolled, fail_safe).',
     ['transport', 'outcome'],
   );
-  const failSafe = tallied(registry, 'learnloop_router_fail_safe_total', 'Runs served the live version untagged because of a doubt, by reason.', ['reason']);
+  const failSafe = tallied(
+    registry,
+    'learnloop_router_fail_safe_total',
+    'Runs served the live version untagged because of a doubt, by reason.',
+    ['reason'],
+  );
   const requestError = tallied(
     registry,
     'learnloop_router_request_errors_total',
     'Requests refused: bad_request (400 / INVALID_ARGUMENT) or unauthorized (401 / UNAUTHENTICATED).',
     ['transport', 'reason'],
   );
-  const stateRecords = shared(registry, 'learnloop_router_state_records_total', () =>
-    new Counter({
-      name: 'learnloop_router_state_records_total',
-      help: 'Records read from the state topics, by result: applied, superseded (not newer than the one held), undecodable.',
-      labelNames: ['topic', 'result'],
-      registers,
-    }));
+  const stateRecords = shared(
+    registry,
+    'learnloop_router_state_records_total',
+    () =>
+      new Counter({
+        name: 'learnloop_router_state_records_total',
+        help: 'Records read from the state topics, by result: applied, superseded (not newer than the one held), undecodable.',
+        labelNames: ['topic', 'result'],
+        registers,
+      }),
+  );
   const counter = (name: string, help: string) => tallied(registry, name, help, [])({});
   const gauge = (name: string, help: string) => shared(registry, name, () => new Gauge({ name, help, registers }));
   return {
     assignments: byKey(transports, (transport) => byKey(outcomes, (outcome) => assignment({ transport, outcome }))),
     failSafe: byKey(failSafeReasons, (reason) => failSafe({ reason })),
-    requestErrors: byKey(transports, (transport) => byKey(requestErrors, (reason) => requestError({ transport, reason }))),
+    requestErrors: byKey(transports, (transport) =>
+      byKey(requestErrors, (reason) => requestError({ transport, reason })),
+    ),
     stateRecords: (topic, result) => stateRecords.inc({ topic, result }),
-    tagsEnqueued: counter('learnloop_router_tags_enqueued_total', 'RunAssigned tags handed out with an answer and buffered for publishing.'),
+    tagsEnqueued: counter(
+      'learnloop_router_tags_enqueued_total',
+      'RunAssigned tags handed out with an answer and buffered for publishing.',
+    ),
     tagsPublished: counter('learnloop_router_tags_published_total', 'RunAssigned tags Kafka acknowledged.'),
-    tagsDropped: counter('learnloop_router_tags_dropped_total', 'Tags handed out but never published (buffer lost at shutdown while Kafka was unreachable).'),
-    tagPublishFailures: counter('learnloop_router_tag_publish_failures_total', 'Failed attempts to publish a batch of tags (the batch is kept and retried).'),
+    tagsDropped: counter(
+      'learnloop_router_tags_dropped_total',
+      'Tags handed out but never published (buffer lost at shutdown while Kafka was unreachable).',
+    ),
+    tagPublishFailures: counter(
+      'learnloop_router_tag_publish_failures_total',
+      'Failed attempts to publish a batch of tags (the batch is kept and retried).',
+    ),
     tagBuffer: gauge('learnloop_router_tag_buffer_tags', 'Tags waiting to be published.'),
-    taggingAvailable: gauge('learnloop_router_tagging_available', '1 while tags can be published (the router enrols runs), else 0.'),
-    stateAge: gauge('learnloop_router_state_age_seconds', 'Time since the router last confirmed it had read every state published (+Inf before the first time).'),
-    experiments: shared(registry, 'learnloop_router_experiments', () =>
-      new Gauge({ name: 'learnloop_router_experiments', help: 'Experiments held, by status.', labelNames: ['status'], registers })),
+    taggingAvailable: gauge(
+      'learnloop_router_tagging_available',
+      '1 while tags can be published (the router enrols runs), else 0.',
+    ),
+    stateAge: gauge(
+      'learnloop_router_state_age_seconds',
+      'Time since the router last confirmed it had read every state published (+Inf before the first time).',
+    ),
+    experiments: shared(
+      registry,
+      'learnloop_router_experiments',
+      () =>
+        new Gauge({
+          name: 'learnloop_router_experiments',
+          help: 'Experiments held, by status.',
+          labelNames: ['status'],
+          registers,
+        }),
+    ),
     registry,
   };
 }

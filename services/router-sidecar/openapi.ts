@@ -30,9 +30,16 @@ export const openApiDocument = {
           content: { 'application/json': { schema: { $ref: '#/components/schemas/AssignRequest' } } },
         },
         responses: {
-          '200': { description: 'The assignment.', content: { 'application/json': { schema: { $ref: '#/components/schemas/Assignment' } } } },
-          '400': errorResponse('Malformed JSON, a missing or invalid field (named in `field`), or a body over the size limit.'),
-          '401': errorResponse('LEARNLOOP_ROUTER_TOKEN is set and the request has no matching `Authorization: Bearer` header.'),
+          '200': {
+            description: 'The assignment.',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/Assignment' } } },
+          },
+          '400': errorResponse(
+            'Malformed JSON, a missing or invalid field (named in `field`), or a body over the size limit.',
+          ),
+          '401': errorResponse(
+            'LEARNLOOP_ROUTER_TOKEN is set and the request has no matching `Authorization: Bearer` header.',
+          ),
         },
       },
     },
@@ -42,13 +49,30 @@ export const openApiDocument = {
         summary: 'What the router currently believes about an agent: live version, experiment, split, state age.',
         parameters: [{ name: 'agentId', in: 'path', required: true, schema: id }],
         responses: {
-          '200': { description: 'The agent as the router sees it (nulls for an agent it knows nothing of).', content: { 'application/json': { schema: { $ref: '#/components/schemas/AgentDescription' } } } },
+          '200': {
+            description: 'The agent as the router sees it (nulls for an agent it knows nothing of).',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/AgentDescription' } } },
+          },
           '401': errorResponse('Missing or wrong bearer token.'),
         },
       },
     },
-    '/openapi.json': { get: { operationId: 'openapi', summary: 'This document.', security: [{}], responses: { '200': { description: 'OpenAPI 3.1' } } } },
-    '/healthz': { get: { operationId: 'healthz', summary: 'The process is alive.', security: [{}], responses: { '200': { description: 'alive' } } } },
+    '/openapi.json': {
+      get: {
+        operationId: 'openapi',
+        summary: 'This document.',
+        security: [{}],
+        responses: { '200': { description: 'OpenAPI 3.1' } },
+      },
+    },
+    '/healthz': {
+      get: {
+        operationId: 'healthz',
+        summary: 'The process is alive.',
+        security: [{}],
+        responses: { '200': { description: 'alive' } },
+      },
+    },
     '/readyz': {
       get: {
         operationId: 'readyz',
@@ -57,10 +81,19 @@ export const openApiDocument = {
         responses: { '200': { description: 'ready' }, '503': { description: 'not ready, with the checks that fail' } },
       },
     },
-    '/metrics': { get: { operationId: 'metrics', summary: 'Prometheus metrics.', security: [{}], responses: { '200': { description: 'text format' } } } },
+    '/metrics': {
+      get: {
+        operationId: 'metrics',
+        summary: 'Prometheus metrics.',
+        security: [{}],
+        responses: { '200': { description: 'text format' } },
+      },
+    },
   },
   components: {
-    securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Required only when LEARNLOOP_ROUTER_TOKEN is set.' } },
+    securitySchemes: {
+      bearer: { type: 'http', scheme: 'bearer', description: 'Required only when LEARNLOOP_ROUTER_TOKEN is set.' },
+    },
     schemas: {
       AssignRequest: {
         type: 'object',
@@ -68,7 +101,11 @@ export const openApiDocument = {
         properties: {
           agentId: id,
           runId: id,
-          unitId: { ...nullableId, minLength: 0, description: 'The stickiness unit (user, conversation). Absent, null or "": the run is the unit.' },
+          unitId: {
+            ...nullableId,
+            minLength: 0,
+            description: 'The stickiness unit (user, conversation). Absent, null or "": the run is the unit.',
+          },
         },
       },
       Assignment: {
@@ -77,12 +114,23 @@ export const openApiDocument = {
         properties: {
           agentId: id,
           runId: id,
-          versionId: { type: ['string', 'null'], description: 'The version to serve. null: the router knows no version for this agent; serve your own default.' },
-          experimentId: { type: ['string', 'null'], description: 'Set when the run is enrolled: copy it onto the run\'s completed and evaluated events.' },
-          arm: { enum: ['baseline', 'candidate', null], description: 'Set when the run is enrolled: copy it onto the run\'s events.' },
+          versionId: {
+            type: ['string', 'null'],
+            description:
+              'The version to serve. null: the router knows no version for this agent; serve your own default.',
+          },
+          experimentId: {
+            type: ['string', 'null'],
+            description: "Set when the run is enrolled: copy it onto the run's completed and evaluated events.",
+          },
+          arm: {
+            enum: ['baseline', 'candidate', null],
+            description: "Set when the run is enrolled: copy it onto the run's events.",
+          },
           shadow: {
             oneOf: [{ type: 'null' }, { $ref: '#/components/schemas/Shadow' }],
-            description: 'Also run this version on the same input, without serving its output; report it with arm "shadow" and the same runId.',
+            description:
+              'Also run this version on the same input, without serving its output; report it with arm "shadow" and the same runId.',
           },
         },
       },
@@ -98,8 +146,15 @@ export const openApiDocument = {
           liveVersionId: { type: ['string', 'null'] },
           liveVersionSource: { enum: ['promotion', 'experiment', null] },
           promotion: { type: ['object', 'null'] },
-          experiment: { type: ['object', 'null'], description: 'The newest experiment state held: id, version, status, mode, arms, salt, split, bucket ranges.' },
-          stateAgeMs: { type: ['number', 'null'], description: 'Time since the router last confirmed it had read every state published.' },
+          experiment: {
+            type: ['object', 'null'],
+            description:
+              'The newest experiment state held: id, version, status, mode, arms, salt, split, bucket ranges.',
+          },
+          stateAgeMs: {
+            type: ['number', 'null'],
+            description: 'Time since the router last confirmed it had read every state published.',
+          },
           maxStateAgeMs: { type: 'number' },
           ready: { type: 'boolean' },
           taggingAvailable: { type: 'boolean' },

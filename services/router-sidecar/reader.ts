@@ -5,7 +5,14 @@ import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kaf
 import { backoffDelay } from '../../lib/kafka/retry.ts';
 import type { Serde } from '../../lib/kafka/serde.ts';
 import type { Logger } from '../../lib/logging.ts';
-import { recordPosition, recordProbe, resetPositions, stateAgeMs, type Freshness, type PartitionEnd } from './freshness.ts';
+import {
+  recordPosition,
+  recordProbe,
+  resetPositions,
+  stateAgeMs,
+  type Freshness,
+  type PartitionEnd,
+} from './freshness.ts';
 import type { RouterMetrics } from './metrics.ts';
 import { checkExperimentState, checkVersionPromoted } from './records.ts';
 import { applyExperimentState, applyPromotion, removeExperiment, type Table } from './table.ts';
@@ -74,8 +81,16 @@ export function startStateReader(options: StateReaderOptions): StateReader {
           await payload.heartbeat().catch(() => {});
           continue;
         }
-        metrics.stateRecords(topic === stateTopic ? 'learning.experiment.state.v1' : 'learning.version.promoted.v1', 'undecodable');
-        log.error('skipping a state record that cannot be decoded', { topic, partition: payload.batch.partition, offset: message.offset, err });
+        metrics.stateRecords(
+          topic === stateTopic ? 'learning.experiment.state.v1' : 'learning.version.promoted.v1',
+          'undecodable',
+        );
+        log.error('skipping a state record that cannot be decoded', {
+          topic,
+          partition: payload.batch.partition,
+          offset: message.offset,
+          err,
+        });
         return null;
       }
     }
@@ -120,7 +135,11 @@ export function startStateReader(options: StateReaderOptions): StateReader {
 
   function skip(topic: string, message: KafkaMessage, problems: string): void {
     metrics.stateRecords(topic, 'undecodable');
-    log.error('skipping a state record without the fields the router needs', { topic, offset: message.offset, problems });
+    log.error('skipping a state record without the fields the router needs', {
+      topic,
+      offset: message.offset,
+      problems,
+    });
   }
 
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
@@ -155,7 +174,8 @@ export function startStateReader(options: StateReaderOptions): StateReader {
     });
     // Batches of control records only (transaction markers) reach no handler; they still move the position.
     c.on(c.events.END_BATCH_PROCESS, ({ payload }) => {
-      if (payload.batchSize === 0) recordPosition(freshness, payload.topic, payload.partition, Number(payload.lastOffset));
+      if (payload.batchSize === 0)
+        recordPosition(freshness, payload.topic, payload.partition, Number(payload.lastOffset));
     });
     resetPositions(freshness);
     await c.connect();
@@ -189,11 +209,13 @@ export function startStateReader(options: StateReaderOptions): StateReader {
     const startedAt = Date.now();
     const ends: PartitionEnd[] = [];
     for (const topic of topics) {
-      for (const p of await admin.fetchTopicOffsets(topic)) ends.push({ topic, partition: p.partition, low: Number(p.low), high: Number(p.high) });
+      for (const p of await admin.fetchTopicOffsets(topic))
+        ends.push({ topic, partition: p.partition, low: Number(p.low), high: Number(p.high) });
     }
     const wasReady = freshness.completeAsOfMs !== null;
     recordProbe(freshness, startedAt, ends);
-    if (!wasReady && freshness.completeAsOfMs !== null) log.info('state read to the end of its topics', { partitions: ends.length, agents: table.size });
+    if (!wasReady && freshness.completeAsOfMs !== null)
+      log.info('state read to the end of its topics', { partitions: ends.length, agents: table.size });
   }
 
   async function probe(): Promise<void> {

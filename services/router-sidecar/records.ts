@@ -46,7 +46,10 @@ export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
 function check<T>(schema: z.ZodType<T>, value: unknown): Checked<T> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return { ok: true, value: parsed.data };
-  return { ok: false, error: parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(record)'}: ${i.message}`).join('; ') };
+  return {
+    ok: false,
+    error: parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(record)'}: ${i.message}`).join('; '),
+  };
 }
 
 export const checkExperimentState = (value: unknown) => check(experimentStateRecord, value);

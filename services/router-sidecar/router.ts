@@ -54,7 +54,9 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const freshness = createFreshness();
 
   const tagger = startTagger({
-    transport: options.tagTransport ?? kafkaTagTransport({ kafka: options.kafka, serde: options.serde, topic: physical('agent.run.assigned.v1') }),
+    transport:
+      options.tagTransport ??
+      kafkaTagTransport({ kafka: options.kafka, serde: options.serde, topic: physical('agent.run.assigned.v1') }),
     capacity: options.tagBufferSize,
     maxDelayMs: options.tagMaxDelayMs,
     logger,
@@ -71,9 +73,20 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     logger,
     metrics,
     probeIntervalMs: options.probeIntervalMs,
-    onProbe: () => countExperiments(metrics, [...table.values()].flatMap((v) => (v.experiment ? [v.experiment.status] : []))),
+    onProbe: () =>
+      countExperiments(
+        metrics,
+        [...table.values()].flatMap((v) => (v.experiment ? [v.experiment.status] : [])),
+      ),
   });
-  const core = createRouterCore({ table, freshness, tags: tagger, maxStateAgeMs: options.maxStateAgeMs, metrics, logger });
+  const core = createRouterCore({
+    table,
+    freshness,
+    tags: tagger,
+    maxStateAgeMs: options.maxStateAgeMs,
+    metrics,
+    logger,
+  });
 
   let http: OpsServer | undefined;
   let grpc: RunningGrpcServer | undefined;
@@ -90,10 +103,20 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       routes: httpApiRoutes({ core, metrics, token: options.token, maxBodyBytes: options.maxBodyBytes }),
       logger,
     }).catch(portInUse('LEARNLOOP_ROUTER_HTTP_PORT', options.host, options.httpPort));
-    grpc = await startGrpcServer({ host: options.host, port: options.grpcPort, core, metrics, token: options.token }).catch((err: unknown) => {
+    grpc = await startGrpcServer({
+      host: options.host,
+      port: options.grpcPort,
+      core,
+      metrics,
+      token: options.token,
+    }).catch((err: unknown) => {
       // grpc-js reports a taken port in its message only.
       if (err instanceof Error && /EADDRINUSE|address already in use|No address added/i.test(err.message)) {
-        return portInUse('LEARNLOOP_ROUTER_GRPC_PORT', options.host, options.grpcPort)(Object.assign(err, { code: 'EADDRINUSE' }));
+        return portInUse(
+          'LEARNLOOP_ROUTER_GRPC_PORT',
+          options.host,
+          options.grpcPort,
+        )(Object.assign(err, { code: 'EADDRINUSE' }));
       }
       throw err;
     });
@@ -112,7 +135,10 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     tagger,
     ready: core.ready,
     async stop() {
-      await Promise.all([httpServer.close().catch((err: unknown) => logger.warn('closing the HTTP server failed', { err })), grpcServer.close()]);
+      await Promise.all([
+        httpServer.close().catch((err: unknown) => logger.warn('closing the HTTP server failed', { err })),
+        grpcServer.close(),
+      ]);
       await stopBackground();
     },
   };

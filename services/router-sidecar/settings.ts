@@ -19,7 +19,11 @@ export const routerSettingsSchema = connectionSchema.pick({ KAFKA_BROKERS: true,
    * Longer than this without confirming the state is read to its end (Kafka unreachable), the router stops enrolling:
    * a pause or failure published meanwhile would not be seen. The state is probed every second.
    */
-  LEARNLOOP_ROUTER_MAX_STATE_AGE_MS: z.coerce.number().int().min(2000, 'must be at least 2000 (the state is probed every second)').default(30_000),
+  LEARNLOOP_ROUTER_MAX_STATE_AGE_MS: z.coerce
+    .number()
+    .int()
+    .min(2000, 'must be at least 2000 (the state is probed every second)')
+    .default(30_000),
   /** Tags buffered for publishing at most; when full, runs are not enrolled. */
   LEARNLOOP_ROUTER_TAG_BUFFER: positiveInt.default(10_000),
   /** The oldest unpublished tag may wait this long; beyond it Kafka counts as down and runs are not enrolled. */

@@ -37,7 +37,10 @@ export function createTable(): Table {
  * runtime serves its own default). A promotion always wins, so that a promotion is served to all at once even when the
  * experiment's final state arrives later.
  */
-export function liveVersion(experiment: RouterExperiment | null, promotion: Promotion | null): { versionId: string | null; source: LiveSource | null } {
+export function liveVersion(
+  experiment: RouterExperiment | null,
+  promotion: Promotion | null,
+): { versionId: string | null; source: LiveSource | null } {
   if (promotion !== null) return { versionId: promotion.versionId, source: 'promotion' };
   if (experiment !== null) {
     const versionId = experiment.status === 'promoted' ? experiment.candidateVersionId : experiment.baselineVersionId;
@@ -54,7 +57,10 @@ function view(agentId: string, experiment: RouterExperiment | null, promotion: P
 export type ApplyResult = 'applied' | 'superseded';
 
 /** An experiment state, applied only when it supersedes the one held (version check, DESIGN §5). */
-export function applyExperimentState(current: AgentView | undefined, state: ExperimentStateRecord): { view: AgentView; result: ApplyResult } {
+export function applyExperimentState(
+  current: AgentView | undefined,
+  state: ExperimentStateRecord,
+): { view: AgentView; result: ApplyResult } {
   const held = current?.experiment ?? null;
   const incoming = toRouterExperiment(state);
   if (current !== undefined && !supersedes(incoming, held)) return { view: current, result: 'superseded' };
@@ -73,7 +79,10 @@ export function promotionSupersedes(incoming: Promotion, held: Promotion | null)
   return incoming.eventId > held.eventId;
 }
 
-export function applyPromotion(current: AgentView | undefined, event: VersionPromotedRecord): { view: AgentView; result: ApplyResult } {
+export function applyPromotion(
+  current: AgentView | undefined,
+  event: VersionPromotedRecord,
+): { view: AgentView; result: ApplyResult } {
   const incoming: Promotion = {
     versionId: event.promotedVersionId,
     previousVersionId: event.previousVersionId,
@@ -81,6 +90,7 @@ export function applyPromotion(current: AgentView | undefined, event: VersionPro
     eventId: event.eventId,
     experimentId: event.experimentId,
   };
-  if (current !== undefined && !promotionSupersedes(incoming, current.promotion)) return { view: current, result: 'superseded' };
+  if (current !== undefined && !promotionSupersedes(incoming, current.promotion))
+    return { view: current, result: 'superseded' };
   return { view: view(event.agentId, current?.experiment ?? null, incoming), result: 'applied' };
 }

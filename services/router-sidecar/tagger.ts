@@ -49,7 +49,10 @@ export function kafkaTagTransport(options: KafkaTagTransportOptions): TagTranspo
     async send(tags) {
       if (producer === undefined) throw new Error('tag producer not connected');
       const messages = await Promise.all(
-        tags.map(async (tag) => ({ key: Buffer.from(tag.agentId, 'utf8'), value: await options.serde.encode('agent.run.assigned.v1', tag) })),
+        tags.map(async (tag) => ({
+          key: Buffer.from(tag.agentId, 'utf8'),
+          value: await options.serde.encode('agent.run.assigned.v1', tag),
+        })),
       );
       await producer.send({ topic: options.topic, acks: -1, messages });
     },

@@ -23,7 +23,11 @@ export function countedKey(event: ConsumedEvent): string {
 const kindOf = (event: ConsumedEvent) => (event.topic === 'agent.run.completed.v1' ? 'run' : 'evaluation');
 
 /** Folds a batch into the agents' windows and opens a session for each agent whose window crossed a threshold. */
-export function aggregatorHandler(deps: { metrics: AggregatorMetrics; logger: Logger; now?: () => Date }): BatchHandler {
+export function aggregatorHandler(deps: {
+  metrics: AggregatorMetrics;
+  logger: Logger;
+  now?: () => Date;
+}): BatchHandler {
   const { metrics, logger } = deps;
   const now = deps.now ?? (() => new Date());
   return async (trx, events) => {
@@ -49,7 +53,9 @@ export function aggregatorHandler(deps: { metrics: AggregatorMetrics; logger: Lo
       const window = windows.get(value.agentId)!;
       const settings = policies.get(value.agentId)!.window;
       const placement =
-        event.topic === 'agent.run.completed.v1' ? applyRun(window, value as RunCompleted, settings) : applyEvaluation(window, value as RunEvaluated, settings);
+        event.topic === 'agent.run.completed.v1'
+          ? applyRun(window, value as RunCompleted, settings)
+          : applyEvaluation(window, value as RunEvaluated, settings);
       metrics.events.inc({ kind: kindOf(event), outcome: placement });
     }
 
@@ -61,13 +67,30 @@ export function aggregatorHandler(deps: { metrics: AggregatorMetrics; logger: Lo
       const figures = summarise(window, policy.window);
       const trailing = trailingCostPerRun(window, policy.window);
       // The database is asked about sessions and experiments only for a window that would trigger.
-      if (figures.runCount < policy.trigger.minRuns || crossedThresholds(figures, trailing, policy.trigger).length === 0) continue;
-      const decision = decideThresholdTrigger(figures, trailing, await situationOf(trx, agentId, window, policy), policy, at.getTime());
+      if (
+        figures.runCount < policy.trigger.minRuns ||
+        crossedThresholds(figures, trailing, policy.trigger).length === 0
+      )
+        continue;
+      const decision = decideThresholdTrigger(
+        figures,
+        trailing,
+        await situationOf(trx, agentId, window, policy),
+        policy,
+        at.getTime(),
+      );
       if (!decision.trigger) {
         metrics.notTriggered.inc({ reason: decision.reason });
         continue;
       }
-      const opened = await openTriggeredSession(trx, { agentId, window, settings: policy.window, trigger: 'threshold', crossed: decision.crossed, now: at });
+      const opened = await openTriggeredSession(trx, {
+        agentId,
+        window,
+        settings: policy.window,
+        trigger: 'threshold',
+        crossed: decision.crossed,
+        now: at,
+      });
       if (!opened.ok) {
         metrics.notTriggered.inc({ reason: 'session_open' });
         continue;

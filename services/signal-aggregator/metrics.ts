@@ -19,8 +19,18 @@ export function aggregatorMetrics(registry: Registry): AggregatorMetrics {
       labelNames: ['kind', 'outcome'],
       registers,
     }),
-    triggers: new Counter({ name: 'learnloop_aggregator_sessions_triggered_total', help: 'Learning sessions opened, by cause (threshold, scheduled).', labelNames: ['cause'], registers }),
-    crossed: new Counter({ name: 'learnloop_aggregator_thresholds_crossed_total', help: 'Thresholds crossed by windows that opened a session, by metric.', labelNames: ['metric'], registers }),
+    triggers: new Counter({
+      name: 'learnloop_aggregator_sessions_triggered_total',
+      help: 'Learning sessions opened, by cause (threshold, scheduled).',
+      labelNames: ['cause'],
+      registers,
+    }),
+    crossed: new Counter({
+      name: 'learnloop_aggregator_thresholds_crossed_total',
+      help: 'Thresholds crossed by windows that opened a session, by metric.',
+      labelNames: ['metric'],
+      registers,
+    }),
     notTriggered: new Counter({
       name: 'learnloop_aggregator_triggers_suppressed_total',
       help: 'Windows that crossed a threshold but opened no session, by reason (paused, session_open, experiment_running, cooldown).',
@@ -39,6 +49,10 @@ export function aggregatorMetrics(registry: Registry): AggregatorMetrics {
       buckets: [256, 512, 1024, 2048, 4096, 8192, 16384, 65536],
       registers,
     }),
-    invalidPolicies: new Counter({ name: 'learnloop_aggregator_invalid_policies_total', help: 'Stored agent policies that failed validation; the defaults applied instead.', registers }),
+    invalidPolicies: new Counter({
+      name: 'learnloop_aggregator_invalid_policies_total',
+      help: 'Stored agent policies that failed validation; the defaults applied instead.',
+      registers,
+    }),
   };
 }

@@ -15,7 +15,15 @@ export type Opened = { ok: true; event: SessionTriggered } | { ok: false; reason
  */
 export async function openTriggeredSession(
   trx: Transaction<Database>,
-  input: { agentId: string; window: AgentWindow; settings: WindowSettings; trigger: 'threshold' | 'scheduled'; crossed: ThresholdCrossing[]; slot?: string; now: Date },
+  input: {
+    agentId: string;
+    window: AgentWindow;
+    settings: WindowSettings;
+    trigger: 'threshold' | 'scheduled';
+    crossed: ThresholdCrossing[];
+    slot?: string;
+    now: Date;
+  },
 ): Promise<Opened> {
   const figures = summarise(input.window, input.settings);
   const categories = topFailureCategories(input.window);

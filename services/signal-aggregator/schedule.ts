@@ -16,10 +16,16 @@ export interface ActivitySinceSession {
  * for every agent at once), and the same freedom as a threshold trigger (not paused, nothing in flight). The cooldown
  * is for thresholds only: the backstop runs on its own clock.
  */
-export function decideScheduled(activity: ActivitySinceSession, slot: Date, situation: AgentSituation, policy: LearningPolicy): ScheduledDecision {
+export function decideScheduled(
+  activity: ActivitySinceSession,
+  slot: Date,
+  situation: AgentSituation,
+  policy: LearningPolicy,
+): ScheduledDecision {
   const blocked = blockedBy({ ...situation, lastSessionAt: null }, policy, 0);
   if (blocked) return { open: false, reason: blocked };
   if (activity.runsSinceSession < policy.trigger.minRuns) return { open: false, reason: 'too_few_runs' };
-  if (activity.firstRunSinceSession === null || activity.firstRunSinceSession > slot.getTime()) return { open: false, reason: 'no_runs_before_slot' };
+  if (activity.firstRunSinceSession === null || activity.firstRunSinceSession > slot.getTime())
+    return { open: false, reason: 'no_runs_before_slot' };
   return { open: true };
 }

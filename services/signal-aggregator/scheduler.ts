@@ -34,18 +34,36 @@ export function createScheduler(deps: SchedulerDeps) {
   const now = deps.now ?? (() => new Date());
   const handled = new Map<string, string>();
 
-  async function considerAgent(agentId: string, policy: LearningPolicy, slotTime: Date, slot: string): Promise<{ fired: true } | { fired: false; reason: NoTriggerReason | 'slot_taken' }> {
+  async function considerAgent(
+    agentId: string,
+    policy: LearningPolicy,
+    slotTime: Date,
+    slot: string,
+  ): Promise<{ fired: true } | { fired: false; reason: NoTriggerReason | 'slot_taken' }> {
     return deps.db.transaction().execute(async (trx) => {
       const window = (await lockWindows(trx, [agentId])).get(agentId)!;
       const decision = decideScheduled(window, slotTime, await situationOf(trx, agentId, window, policy), policy);
       if (!decision.open) return { fired: false, reason: decision.reason };
       const figures = summarise(window, policy.window);
       const crossed = crossedThresholds(figures, trailingCostPerRun(window, policy.window), policy.trigger);
-      const opened = await openTriggeredSession(trx, { agentId, window, settings: policy.window, trigger: 'scheduled', crossed, slot, now: now() });
+      const opened = await openTriggeredSession(trx, {
+        agentId,
+        window,
+        settings: policy.window,
+        trigger: 'scheduled',
+        crossed,
+        slot,
+        now: now(),
+      });
       if (!opened.ok) return { fired: false, reason: opened.reason };
       const value = await deps.serde.encode('learning.session.triggered.v1', opened.event);
       await writeOutbox(trx, deps.producer, [
-        { topic: deps.physicalName('learning.session.triggered.v1'), key: Buffer.from(agentId, 'utf8'), value, eventId: opened.event.eventId },
+        {
+          topic: deps.physicalName('learning.session.triggered.v1'),
+          key: Buffer.from(agentId, 'utf8'),
+          value,
+          eventId: opened.event.eventId,
+        },
       ]);
       await saveWindows(trx, new Map([[agentId, window]]));
       return { fired: true };
@@ -54,14 +72,25 @@ export function createScheduler(deps: SchedulerDeps) {
 
   async function tick(): Promise<void> {
     const at = now();
-    const { rows } = await sql<{ agent_id: string; policy: unknown }>`SELECT w.agent_id, p.policy FROM aggregator_windows w
-      LEFT JOIN LATERAL (SELECT policy FROM policies WHERE agent_id = w.agent_id ORDER BY version DESC LIMIT 1) p ON true`.execute(deps.db);
-    const bySchedule = new Map<string, { slot: string; slotTime: Date; agents: Array<{ agentId: string; policy: LearningPolicy }> }>();
+    const { rows } = await sql<{
+      agent_id: string;
+      policy: unknown;
+    }>`SELECT w.agent_id, p.policy FROM aggregator_windows w
+      LEFT JOIN LATERAL (SELECT policy FROM policies WHERE agent_id = w.agent_id ORDER BY version DESC LIMIT 1) p ON true`.execute(
+      deps.db,
+    );
+    const bySchedule = new Map<
+      string,
+      { slot: string; slotTime: Date; agents: Array<{ agentId: string; policy: LearningPolicy }> }
+    >();
     for (const row of rows) {
       const resolved = resolvePolicy(row.policy);
       if (!resolved.ok) {
         deps.metrics.invalidPolicies.inc();
-        deps.logger.error('stored policy is invalid; the agent is left out of the schedule', { agentId: row.agent_id, errors: resolved.errors });
+        deps.logger.error('stored policy is invalid; the agent is left out of the schedule', {
+          agentId: row.agent_id,
+          errors: resolved.errors,
+        });
         continue;
       }
       const schedule = resolved.policy.schedule;

@@ -39,8 +39,15 @@ export async function firstCounted(trx: Trx, keys: readonly string[]): Promise<S
 }
 
 /** Each agent's effective policy (its newest stored overrides over the defaults). */
-export async function policiesOf(trx: Trx, agentIds: readonly string[], onInvalid: (agentId: string, errors: string[]) => void): Promise<Map<string, LearningPolicy>> {
-  const { rows } = await sql<{ agent_id: string; policy: unknown }>`SELECT DISTINCT ON (agent_id) agent_id, policy FROM policies
+export async function policiesOf(
+  trx: Trx,
+  agentIds: readonly string[],
+  onInvalid: (agentId: string, errors: string[]) => void,
+): Promise<Map<string, LearningPolicy>> {
+  const { rows } = await sql<{
+    agent_id: string;
+    policy: unknown;
+  }>`SELECT DISTINCT ON (agent_id) agent_id, policy FROM policies
     WHERE agent_id = ANY(${[...agentIds]}::text[]) ORDER BY agent_id, version DESC`.execute(trx);
   const out = new Map<string, LearningPolicy>();
   for (const { agent_id, policy } of rows) {
@@ -53,10 +60,17 @@ export async function policiesOf(trx: Trx, agentIds: readonly string[], onInvali
 }
 
 /** The open session and running experiment of an agent (single flight), and its stored pause. */
-export async function situationOf(trx: Trx, agentId: string, window: AgentWindow, policy: LearningPolicy): Promise<AgentSituation> {
+export async function situationOf(
+  trx: Trx,
+  agentId: string,
+  window: AgentWindow,
+  policy: LearningPolicy,
+): Promise<AgentSituation> {
   const { rows } = await sql<{ session_id: string | null; experiment_id: string | null }>`SELECT
       (SELECT id FROM sessions WHERE agent_id = ${agentId} AND status = ANY(${[...openSessionStatuses]}::text[]) LIMIT 1) AS session_id,
-      (SELECT id FROM experiments WHERE agent_id = ${agentId} AND status = ANY(${[...activeExperimentStatuses]}::text[]) LIMIT 1) AS experiment_id`.execute(trx);
+      (SELECT id FROM experiments WHERE agent_id = ${agentId} AND status = ANY(${[...activeExperimentStatuses]}::text[]) LIMIT 1) AS experiment_id`.execute(
+    trx,
+  );
   return {
     paused: policy.paused,
     openSessionId: rows[0]?.session_id ?? null,

@@ -5,14 +5,23 @@ import type { LearningPolicy } from '../../lib/policy/policy.ts';
  * The thresholds the window's figures are strictly beyond (a figure exactly at its threshold crosses nothing). A
  * figure with no data (no evaluations, no feedback, no cost history) crosses nothing either.
  */
-export function crossedThresholds(figures: WindowSummary, trailingCost: number | null, trigger: LearningPolicy['trigger']): ThresholdCrossing[] {
+export function crossedThresholds(
+  figures: WindowSummary,
+  trailingCost: number | null,
+  trigger: LearningPolicy['trigger'],
+): ThresholdCrossing[] {
   const crossed: ThresholdCrossing[] = [];
   const above = (metric: ThresholdCrossing['metric'], observed: number | null, threshold: number) => {
     if (observed !== null && observed > threshold) crossed.push({ metric, direction: 'above', threshold, observed });
   };
   above('failure_rate', figures.failureRate, trigger.failureRateAbove);
   if (figures.meanScore !== null && figures.meanScore < trigger.meanScoreBelow) {
-    crossed.push({ metric: 'score', direction: 'below', threshold: trigger.meanScoreBelow, observed: figures.meanScore });
+    crossed.push({
+      metric: 'score',
+      direction: 'below',
+      threshold: trigger.meanScoreBelow,
+      observed: figures.meanScore,
+    });
   }
   above('guardrail_hit_rate', figures.guardrailHitRate, trigger.guardrailHitRateAbove);
   above('negative_feedback_rate', figures.negativeFeedbackRate, trigger.negativeFeedbackRateAbove);
@@ -40,7 +49,9 @@ export type NoTriggerReason =
   | 'experiment_running'
   | 'cooldown';
 
-export type ThresholdDecision = { trigger: true; crossed: ThresholdCrossing[] } | { trigger: false; reason: NoTriggerReason };
+export type ThresholdDecision =
+  | { trigger: true; crossed: ThresholdCrossing[] }
+  | { trigger: false; reason: NoTriggerReason };
 
 /** Whether the window opens a session: enough runs, a threshold crossed, nothing in flight, cooldown over, not paused. */
 export function decideThresholdTrigger(

@@ -1,4 +1,9 @@
-import type { FailureCategorySummary, RunCompleted, RunEvaluated, WindowSummary } from '../../lib/contracts/types.generated.ts';
+import type {
+  FailureCategorySummary,
+  RunCompleted,
+  RunEvaluated,
+  WindowSummary,
+} from '../../lib/contracts/types.generated.ts';
 import { addToSketch, emptySketch, mergeSketches, quantile, type LatencySketch } from './sketch.ts';
 
 /** One bucket of an agent's window: sums, so that buckets add up and expire whole. */
@@ -54,7 +59,15 @@ const day = 24 * hour;
 export const maxExamples = 3;
 
 export function emptyWindow(): AgentWindow {
-  return { agentVersionId: null, newestEventTime: null, buckets: [], costHours: [], runsSinceSession: 0, firstRunSinceSession: null, lastSessionAt: null };
+  return {
+    agentVersionId: null,
+    newestEventTime: null,
+    buckets: [],
+    costHours: [],
+    runsSinceSession: 0,
+    firstRunSinceSession: null,
+    lastSessionAt: null,
+  };
 }
 
 export type Placement = 'counted' | 'late';
@@ -160,15 +173,36 @@ export function summarise(window: AgentWindow, settings: WindowSettings): Window
     windowEnd: new Date(end),
     runCount: runs,
     evaluatedCount: evaluations,
-    meanScore: ratio(sum((b) => b.scoreSum), evaluations),
-    passRate: ratio(sum((b) => b.passed), evaluations),
-    failureRate: ratio(sum((b) => b.failures), runs),
-    guardrailHitRate: ratio(sum((b) => b.guardrailRuns), runs),
-    meanCostUsd: ratio(sum((b) => b.costUsd), runs),
+    meanScore: ratio(
+      sum((b) => b.scoreSum),
+      evaluations,
+    ),
+    passRate: ratio(
+      sum((b) => b.passed),
+      evaluations,
+    ),
+    failureRate: ratio(
+      sum((b) => b.failures),
+      runs,
+    ),
+    guardrailHitRate: ratio(
+      sum((b) => b.guardrailRuns),
+      runs,
+    ),
+    meanCostUsd: ratio(
+      sum((b) => b.costUsd),
+      runs,
+    ),
     p50LatencyMs: quantile(latency, 0.5),
     p95LatencyMs: quantile(latency, 0.95),
-    toolErrorRate: ratio(sum((b) => b.toolErrors), sum((b) => b.toolCalls)),
-    negativeFeedbackRate: ratio(sum((b) => b.negativeFeedback), sum((b) => b.feedback)),
+    toolErrorRate: ratio(
+      sum((b) => b.toolErrors),
+      sum((b) => b.toolCalls),
+    ),
+    negativeFeedbackRate: ratio(
+      sum((b) => b.negativeFeedback),
+      sum((b) => b.feedback),
+    ),
   };
 }
 
@@ -190,7 +224,8 @@ export function topFailureCategories(window: AgentWindow, limit = 5): FailureCat
     for (const [category, { count, examples }] of Object.entries(bucket.categories)) {
       const entry = merged.get(category) ?? { count: 0, examples: [] };
       entry.count += count;
-      for (const runId of examples) if (entry.examples.length < maxExamples && !entry.examples.includes(runId)) entry.examples.push(runId);
+      for (const runId of examples)
+        if (entry.examples.length < maxExamples && !entry.examples.includes(runId)) entry.examples.push(runId);
       merged.set(category, entry);
     }
   }
@@ -198,5 +233,10 @@ export function topFailureCategories(window: AgentWindow, limit = 5): FailureCat
   return [...merged]
     .sort(([a, x], [b, y]) => y.count - x.count || a.localeCompare(b))
     .slice(0, limit)
-    .map(([category, { count, examples }]) => ({ category, count, share: evaluations > 0 ? count / evaluations : 0, exampleRunIds: examples }));
+    .map(([category, { count, examples }]) => ({
+      category,
+      count,
+      share: evaluations > 0 ? count / evaluations : 0,
+      exampleRunIds: examples,
+    }));
 }

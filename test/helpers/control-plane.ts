@@ -21,11 +21,21 @@ export interface TestControlPlane extends RunningControlPlane {
   /** One token per role, held by `<role>-person`. */
   tokens: Record<TokenRole, string>;
   /** A request as `role` (or with a raw Authorization header, or none); the body is sent as JSON unless it is a string. */
-  call<T = any>(as: TokenRole | { authorization?: string }, method: string, path: string, body?: unknown): Promise<ApiAnswer<T>>;
+  call<T = any>(
+    as: TokenRole | { authorization?: string },
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<ApiAnswer<T>>;
 }
 
 /** The control plane in this process on a free port, its events under `prefix`, with a token for each role. */
-export async function startTestControlPlane(db: Kysely<Database>, databaseUrl: string, prefix: string, options: { now?: () => Date } = {}): Promise<TestControlPlane> {
+export async function startTestControlPlane(
+  db: Kysely<Database>,
+  databaseUrl: string,
+  prefix: string,
+  options: { now?: () => Date } = {},
+): Promise<TestControlPlane> {
   const { kafka, serde } = testClients('control-plane-test');
   const running = await startControlPlane({
     db,
@@ -47,7 +57,8 @@ export async function startTestControlPlane(db: Kysely<Database>, databaseUrl: s
     await new Promise((r) => setTimeout(r, 50));
   }
   const tokens = {} as Record<TokenRole, string>;
-  for (const role of tokenRoles) tokens[role] = (await createToken(db, { name: `${role}-person`, role, created_by: 'test' })).token;
+  for (const role of tokenRoles)
+    tokens[role] = (await createToken(db, { name: `${role}-person`, role, created_by: 'test' })).token;
   const url = `http://127.0.0.1:${running.port}`;
   return {
     ...running,
@@ -57,7 +68,10 @@ export async function startTestControlPlane(db: Kysely<Database>, databaseUrl: s
       const authorization = typeof as === 'string' ? `Bearer ${tokens[as]}` : as.authorization;
       const response = await fetch(`${url}${path}`, {
         method,
-        headers: { ...(authorization ? { authorization } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          ...(authorization ? { authorization } : {}),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
       });
       const text = await response.text();
@@ -77,9 +91,15 @@ export async function seedPendingApproval(
 ): Promise<SeededExperiment & { approvalId: string }> {
   const seeded = await seedExperiment(db, { riskTier: 'high', policy: testPolicy(), startedAt: new Date() });
   if (options.startedBy !== undefined) {
-    await db.updateTable('sessions').set({ trigger: 'manual', started_by: options.startedBy }).where('id', '=', seeded.sessionId).execute();
+    await db
+      .updateTable('sessions')
+      .set({ trigger: 'manual', started_by: options.startedBy })
+      .where('id', '=', seeded.sessionId)
+      .execute();
   }
-  const moved = await updateExperiment(db, seeded.experimentId, 1, { status: options.experimentStatus ?? 'awaiting_approval' });
+  const moved = await updateExperiment(db, seeded.experimentId, 1, {
+    status: options.experimentStatus ?? 'awaiting_approval',
+  });
   if (!moved.ok) throw new Error(`could not move experiment ${seeded.experimentId}: ${moved.reason}`);
   const { approval } = await requestApproval(db, {
     experiment_id: seeded.experimentId,
@@ -118,7 +138,9 @@ export async function databaseSnapshot(db: Kysely<Database>): Promise<Record<str
   }
   const snapshot: Record<string, unknown> = {};
   for (const table of snapshotTables) {
-    const { rows } = await sql<{ rows: unknown[] }>`SELECT coalesce(json_agg(t ORDER BY t::text), '[]'::json) AS rows FROM ${sql.table(table)} t`.execute(db);
+    const { rows } = await sql<{
+      rows: unknown[];
+    }>`SELECT coalesce(json_agg(t ORDER BY t::text), '[]'::json) AS rows FROM ${sql.table(table)} t`.execute(db);
     snapshot[table] = rows[0]!.rows;
   }
   return snapshot;

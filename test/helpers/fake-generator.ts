@@ -13,7 +13,11 @@ export type Behaviour =
  * protocol (POST {base}/chat/completions, the answer in choices[0].message.content). The real services cannot be
  * reached from the test machines; this is what the protocol looks like on the wire.
  */
-export async function startFakeGenerator(routes: Record<string, Behaviour>): Promise<{ url: string; requests: Array<{ path: string; body: unknown; auth: string | undefined }>; close(): Promise<void> }> {
+export async function startFakeGenerator(routes: Record<string, Behaviour>): Promise<{
+  url: string;
+  requests: Array<{ path: string; body: unknown; auth: string | undefined }>;
+  close(): Promise<void>;
+}> {
   const requests: Array<{ path: string; body: unknown; auth: string | undefined }> = [];
   const read = async (req: IncomingMessage) => {
     const chunks: Buffer[] = [];
@@ -35,7 +39,13 @@ export async function startFakeGenerator(routes: Record<string, Behaviour>): Pro
           return;
         case 'chat':
           res.writeHead(200, { 'content-type': 'application/json' }).end(
-            JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: behaviour.content }, finish_reason: 'stop' }] }),
+            JSON.stringify({
+              id: 'chatcmpl-1',
+              object: 'chat.completion',
+              choices: [
+                { index: 0, message: { role: 'assistant', content: behaviour.content }, finish_reason: 'stop' },
+              ],
+            }),
           );
           return;
         case 'raw':

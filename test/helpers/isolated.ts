@@ -14,7 +14,12 @@ export interface Isolated {
  * A test's own world on the shared stack: every catalog topic under a new prefix, a new database (dropped by `cleanup`),
  * and the environment a service started on them needs; `env` adds to or overrides it.
  */
-export async function isolated(kafka: Kafka, label: string, cleanup: (undo: () => Promise<unknown>) => void, env: NodeJS.ProcessEnv = {}): Promise<Isolated> {
+export async function isolated(
+  kafka: Kafka,
+  label: string,
+  cleanup: (undo: () => Promise<unknown>) => void,
+  env: NodeJS.ProcessEnv = {},
+): Promise<Isolated> {
   const prefix = topicPrefix(label);
   await createCatalogTopics(kafka, prefix);
   const database = await freshDatabase();

@@ -9,7 +9,9 @@ import { experimentJudge } from '../../services/experiment-judge/index.ts';
 import { freePort } from './service-process.ts';
 
 /** The judge started in this process, as `learnloop run` starts it; resolves once its partitions are assigned. */
-export async function startJudgeInProcess(env: NodeJS.ProcessEnv): Promise<{ metrics: Registry; stop(): Promise<void> }> {
+export async function startJudgeInProcess(
+  env: NodeJS.ProcessEnv,
+): Promise<{ metrics: Registry; stop(): Promise<void> }> {
   const logger = createLogger({ level: 'warn', write: (line) => process.stderr.write(line) });
   const metrics = new Registry();
   const shutdown = createShutdown(logger, 20_000);
@@ -44,7 +46,12 @@ export async function startJudgeProcess(env: NodeJS.ProcessEnv): Promise<JudgePr
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the judge exited with ${child.exitCode}:\n${output}`);
-    if (await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok).catch(() => false)) break;
+    if (
+      await fetch(`http://127.0.0.1:${port}/readyz`)
+        .then((r) => r.ok)
+        .catch(() => false)
+    )
+      break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`the judge was not ready in time:\n${output}`);

@@ -122,7 +122,12 @@ export function simulateExperiment(options: SimulationOptions): SimulationResult
     rampStepIndex: 0,
     approvalExpiresAt: null,
   };
-  let memory: JudgeMemory = { primaryBetterSince: null, rampStepStartedAt: start, stepRuns: { baseline: 0, candidate: 0 }, srmPaused: false };
+  let memory: JudgeMemory = {
+    primaryBetterSince: null,
+    rampStepStartedAt: start,
+    stepRuns: { baseline: 0, candidate: 0 },
+    srmPaused: false,
+  };
   const arms = [
     { arm: 'baseline' as const, versionId: 'v-baseline' },
     { arm: 'candidate' as const, versionId: 'v-candidate' },
@@ -143,7 +148,12 @@ export function simulateExperiment(options: SimulationOptions): SimulationResult
     const { decision } = evaluate({ experiment, memory, policy, arms, statistics, now });
     memory = decision.memory;
     if (decision.action === 'continue' || decision.action === 'ramp') {
-      if (decision.nextTrafficSplit) experiment = { ...experiment, trafficSplit: decision.nextTrafficSplit, rampStepIndex: decision.nextRampStepIndex ?? experiment.rampStepIndex };
+      if (decision.nextTrafficSplit)
+        experiment = {
+          ...experiment,
+          trafficSplit: decision.nextTrafficSplit,
+          rampStepIndex: decision.nextRampStepIndex ?? experiment.rampStepIndex,
+        };
       return;
     }
     result.outcome = decision.action;
@@ -186,12 +196,21 @@ export function simulateExperiment(options: SimulationOptions): SimulationResult
 /** The policy of the simulations: the default thresholds, but peeking as aggressively as the judge allows. */
 export function simulationPolicy(overrides: Partial<ExperimentPolicy> = {}): ExperimentPolicy {
   const auto = { ...defaultPolicy, promotion: { ...defaultPolicy.promotion, autoPromoteLowRisk: true } };
-  return { ...experimentPolicy(auto, 1, 'low'), minRunsPerArm: 100, minDurationMs: 0, maxDurationMs: 1e12, sustainedMs: 0, ...overrides };
+  return {
+    ...experimentPolicy(auto, 1, 'low'),
+    minRunsPerArm: 100,
+    minDurationMs: 0,
+    maxDurationMs: 1e12,
+    sustainedMs: 0,
+    ...overrides,
+  };
 }
 
 /** The binomial Monte Carlo standard error of a rate estimated from `runs` experiments. */
 /** An A/B experiment as the judge holds it, running at 50/50 on one ramp step; the caller names its policy and start. */
-export function experimentRecord(fields: Pick<ExperimentRecord, 'policy' | 'startedAt'> & Partial<ExperimentRecord>): ExperimentRecord {
+export function experimentRecord(
+  fields: Pick<ExperimentRecord, 'policy' | 'startedAt'> & Partial<ExperimentRecord>,
+): ExperimentRecord {
   return {
     id: 'exp',
     agentId: 'agent',

@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { sql, type Kysely } from 'kysely';
-import type { ExperimentPolicy, RampStep, RunAssigned, RunCompleted, RunEvaluated, TopicName, TopicValue, TrafficSplit } from '../../lib/contracts/types.generated.ts';
+import type {
+  ExperimentPolicy,
+  RampStep,
+  RunAssigned,
+  RunCompleted,
+  RunEvaluated,
+  TopicName,
+  TopicValue,
+  TrafficSplit,
+} from '../../lib/contracts/types.generated.ts';
 import { registerAgent, registerAgentVersion, setLiveVersion } from '../../lib/db/repositories/agents.ts';
 import { insertExperiment } from '../../lib/db/repositories/experiments.ts';
 import { insertProposal } from '../../lib/db/repositories/proposals.ts';
@@ -69,8 +78,14 @@ export async function seedExperiment(
 ): Promise<SeededExperiment> {
   const agentId = `agent-${randomUUID().slice(0, 8)}`;
   await registerAgent(db, { id: agentId, name: agentId });
-  const baseline = await registerAgentVersion(db, { agent_id: agentId, config: { model: 'm1', instructions: 'be helpful' } });
-  const candidate = await registerAgentVersion(db, { agent_id: agentId, config: { model: 'm1', instructions: 'be helpful and cite sources' } });
+  const baseline = await registerAgentVersion(db, {
+    agent_id: agentId,
+    config: { model: 'm1', instructions: 'be helpful' },
+  });
+  const candidate = await registerAgentVersion(db, {
+    agent_id: agentId,
+    config: { model: 'm1', instructions: 'be helpful and cite sources' },
+  });
   await setLiveVersion(db, agentId, baseline.version.id);
   const session = await openSession(db, { agent_id: agentId, trigger: 'threshold', signals: { score: 0.6 } });
   if (!session.ok) throw new Error('could not open a session');
@@ -84,7 +99,9 @@ export async function seedExperiment(
     change: { summary: 'cite sources in answers' },
     risk_tier: options.riskTier,
     auto_eligible: lowRisk && (options.policy?.autoPromote ?? false),
-    risk_reasons: lowRisk ? [{ code: 'instructions_edited', detail: null }] : [{ code: 'model_changed', detail: 'm1 -> m2' }],
+    risk_reasons: lowRisk
+      ? [{ code: 'instructions_edited', detail: null }]
+      : [{ code: 'model_changed', detail: 'm1 -> m2' }],
     generator: 'test',
   });
   const split = options.split ?? { candidateBasisPoints: 5000, baselineBasisPoints: 5000, shadowSampleBasisPoints: 0 };
@@ -97,7 +114,13 @@ export async function seedExperiment(
     candidate_share: (options.mode === 'shadow' ? split.shadowSampleBasisPoints : split.candidateBasisPoints) / 10_000,
     started_at: options.startedAt,
     policy: options.policy,
-    ...(options.policy === null ? {} : { ramp_schedule: options.rampSchedule ?? [{ candidateBasisPoints: split.candidateBasisPoints, minDurationMs: 0, minRunsPerArm: 1 }] }),
+    ...(options.policy === null
+      ? {}
+      : {
+          ramp_schedule: options.rampSchedule ?? [
+            { candidateBasisPoints: split.candidateBasisPoints, minDurationMs: 0, minRunsPerArm: 1 },
+          ],
+        }),
   });
   if (!inserted.ok) throw new Error('could not insert the experiment');
   return {
@@ -126,7 +149,12 @@ export interface TaggedRuns {
  * `count` A/B runs as the router and the agents would report them: each unit assigned to an arm (50/50, seeded), then
  * its completion 2 s later and its evaluation 2 s after that, `intervalMs` apart from the experiment's start.
  */
-export function abRuns(e: SeededExperiment, count: number, arms: { baseline: ArmTraffic; candidate: ArmTraffic }, options: { seed: number; intervalMs: number; from?: number }): TaggedRuns {
+export function abRuns(
+  e: SeededExperiment,
+  count: number,
+  arms: { baseline: ArmTraffic; candidate: ArmTraffic },
+  options: { seed: number; intervalMs: number; from?: number },
+): TaggedRuns {
   const rng = seededRandom(options.seed);
   const out: TaggedRuns = { assigned: [], completed: [], evaluated: [] };
   for (let i = options.from ?? 0; i < (options.from ?? 0) + count; i++) {
@@ -191,7 +219,12 @@ export function abRuns(e: SeededExperiment, count: number, arms: { baseline: Arm
  * the router records both, each run reports its completion and evaluation. The candidate's score is the baseline's on
  * the same input plus `lift` and some noise.
  */
-export function shadowRuns(e: SeededExperiment, count: number, lift: number, options: { seed: number; intervalMs: number }): TaggedRuns {
+export function shadowRuns(
+  e: SeededExperiment,
+  count: number,
+  lift: number,
+  options: { seed: number; intervalMs: number },
+): TaggedRuns {
   const rng = seededRandom(options.seed);
   const out: TaggedRuns = { assigned: [], completed: [], evaluated: [] };
   for (let i = 0; i < count; i++) {
@@ -201,15 +234,52 @@ export function shadowRuns(e: SeededExperiment, count: number, lift: number, opt
     for (const arm of ['baseline', 'shadow'] as const) {
       const versionId = arm === 'baseline' ? e.baselineVersionId : e.candidateVersionId;
       const completedAt = new Date(assignedAt.getTime() + 2000);
-      out.assigned.push({ eventId: randomUUID(), runId, agentId: e.agentId, unitId: null, bucket: 0, experimentId: e.experimentId, experimentVersion: 1, mode: 'shadow', arm, versionId, assignedAt });
+      out.assigned.push({
+        eventId: randomUUID(),
+        runId,
+        agentId: e.agentId,
+        unitId: null,
+        bucket: 0,
+        experimentId: e.experimentId,
+        experimentVersion: 1,
+        mode: 'shadow',
+        arm,
+        versionId,
+        assignedAt,
+      });
       out.completed.push({
-        eventId: randomUUID(), runId, agentId: e.agentId, agentVersionId: versionId, experimentId: e.experimentId, arm, status: 'succeeded', startedAt: assignedAt, completedAt,
-        latencyMs: Math.round(1000 + rng.normal(0, 100)), costUsd: 0.004, inputTokens: 500, outputTokens: 200, toolCalls: 1, toolErrors: 0, guardrailHits: [], userFeedback: null, unitId: null,
+        eventId: randomUUID(),
+        runId,
+        agentId: e.agentId,
+        agentVersionId: versionId,
+        experimentId: e.experimentId,
+        arm,
+        status: 'succeeded',
+        startedAt: assignedAt,
+        completedAt,
+        latencyMs: Math.round(1000 + rng.normal(0, 100)),
+        costUsd: 0.004,
+        inputTokens: 500,
+        outputTokens: 200,
+        toolCalls: 1,
+        toolErrors: 0,
+        guardrailHits: [],
+        userFeedback: null,
+        unitId: null,
       });
       const score = arm === 'baseline' ? baseScore : Math.min(1, Math.max(0, baseScore + lift + rng.normal(0, 0.05)));
       out.evaluated.push({
-        eventId: randomUUID(), runId, agentId: e.agentId, agentVersionId: versionId, experimentId: e.experimentId, arm, evaluatorId: 'llm-judge-v3', score, passed: score >= 0.5,
-        failureCategories: [], evaluatedAt: new Date(completedAt.getTime() + 2000),
+        eventId: randomUUID(),
+        runId,
+        agentId: e.agentId,
+        agentVersionId: versionId,
+        experimentId: e.experimentId,
+        arm,
+        evaluatorId: 'llm-judge-v3',
+        score,
+        passed: score >= 0.5,
+        failureCategories: [],
+        evaluatedAt: new Date(completedAt.getTime() + 2000),
       });
     }
   }
@@ -217,13 +287,24 @@ export function shadowRuns(e: SeededExperiment, count: number, lift: number, opt
 }
 
 /** Encodes and produces events to a prefixed topic, keyed by agentId, in chunks. */
-export async function produce<T extends TopicName>(kafka: Kafka, serde: Serde, prefix: string, topic: T, values: ReadonlyArray<TopicValue[T]>): Promise<void> {
+export async function produce<T extends TopicName>(
+  kafka: Kafka,
+  serde: Serde,
+  prefix: string,
+  topic: T,
+  values: ReadonlyArray<TopicValue[T]>,
+): Promise<void> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {
     for (let i = 0; i < values.length; i += 1000) {
       const chunk = values.slice(i, i + 1000);
-      const messages = await Promise.all(chunk.map(async (value) => ({ key: (value as { agentId: string }).agentId, value: await serde.encode(topic, value) })));
+      const messages = await Promise.all(
+        chunk.map(async (value) => ({
+          key: (value as { agentId: string }).agentId,
+          value: await serde.encode(topic, value),
+        })),
+      );
       await producer.send({ topic: `${prefix}.${topic}`, messages });
     }
   } finally {
@@ -240,7 +321,12 @@ export async function produceRuns(kafka: Kafka, serde: Serde, prefix: string, ru
 }
 
 /** Every event on a prefixed output topic, decoded. */
-export async function readEvents<T extends TopicName>(kafka: Kafka, serde: Serde, prefix: string, topic: T): Promise<Array<TopicValue[T]>> {
+export async function readEvents<T extends TopicName>(
+  kafka: Kafka,
+  serde: Serde,
+  prefix: string,
+  topic: T,
+): Promise<Array<TopicValue[T]>> {
   const records = await readAll(kafka, `${prefix}.${topic}`);
   records.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
   return Promise.all(records.map(async (r) => (await serde.decode(r.value)).value as TopicValue[T]));
@@ -263,13 +349,21 @@ export async function experimentStatus(db: Kysely<Database>, experimentId: strin
 }
 
 /** Waits until the experiment reaches one of `statuses` and the judge's outbox (under `prefix`) is published. */
-export async function judgeSettled(db: Kysely<Database>, prefix: string, experimentId: string, statuses: readonly string[], timeoutMs = 90_000): Promise<string> {
+export async function judgeSettled(
+  db: Kysely<Database>,
+  prefix: string,
+  experimentId: string,
+  statuses: readonly string[],
+  timeoutMs = 90_000,
+): Promise<string> {
   return eventually(
     `experiment ${experimentId} to reach ${statuses.join('|')}`,
     async () => {
       const status = await experimentStatus(db, experimentId);
       if (!status || !statuses.includes(status)) return undefined;
-      const { rows } = await sql<{ n: string }>`SELECT count(*) AS n FROM outbox WHERE producer = ${`${prefix}.experiment-judge`}`.execute(db);
+      const { rows } = await sql<{
+        n: string;
+      }>`SELECT count(*) AS n FROM outbox WHERE producer = ${`${prefix}.experiment-judge`}`.execute(db);
       return Number(rows[0]?.n) === 0 ? status : undefined;
     },
     timeoutMs,

@@ -8,7 +8,8 @@ import type { Serde } from '../../lib/kafka/serde.ts';
  * A prefix that gives a test its own topics on a shared cluster, under the test run's id (test/setup/global-stack.ts),
  * which deletes the run's topics when it ends.
  */
-export const topicPrefix = (label: string) => `t-${process.env['LEARNLOOP_TEST_RUN'] ?? 'adhoc'}-${label}-${randomBytes(4).toString('hex')}`;
+export const topicPrefix = (label: string) =>
+  `t-${process.env['LEARNLOOP_TEST_RUN'] ?? 'adhoc'}-${label}-${randomBytes(4).toString('hex')}`;
 
 /** Every topic of the catalog under `prefix`, as `learnloop topics apply` makes them, ready to use. */
 export async function createCatalogTopics(kafka: Kafka, prefix: string): Promise<void> {
@@ -16,7 +17,10 @@ export async function createCatalogTopics(kafka: Kafka, prefix: string): Promise
   await admin.connect();
   try {
     const applied = await applyTopics({ admin, prefix: `${prefix}.` });
-    await waitForTopics(admin, applied.map((t) => t.topic));
+    await waitForTopics(
+      admin,
+      applied.map((t) => t.topic),
+    );
   } finally {
     await admin.disconnect();
   }
@@ -32,11 +36,18 @@ export async function createRuntimeTopics(kafka: Kafka, prefix: string, inputPar
       { topic: name('agent.run.completed.v1'), numPartitions: inputPartitions },
       { topic: name('agent.run.assigned.v1'), numPartitions: 3 },
       { topic: name('learning.dlq.v1'), numPartitions: 1 },
-      { topic: name('learning.outbox.positions'), numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+      {
+        topic: name('learning.outbox.positions'),
+        numPartitions: 1,
+        configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+      },
     ];
     // kafkajs' own waitForLeaders is unreliable right after creation on Kafka 4; wait on metadata instead.
     await admin.createTopics({ waitForLeaders: false, topics });
-    await waitForTopics(admin, topics.map((t) => t.topic));
+    await waitForTopics(
+      admin,
+      topics.map((t) => t.topic),
+    );
   } finally {
     await admin.disconnect();
   }
@@ -68,13 +79,20 @@ export function runCompleted(agentId: string, i: number, overrides: Partial<RunC
 }
 
 /** Encodes and produces `runs` to the prefixed input topic, keyed by agentId, in chunks. */
-export async function produceRuns(kafka: Kafka, serde: Serde, prefix: string, runs: readonly RunCompleted[]): Promise<void> {
+export async function produceRuns(
+  kafka: Kafka,
+  serde: Serde,
+  prefix: string,
+  runs: readonly RunCompleted[],
+): Promise<void> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {
     for (let i = 0; i < runs.length; i += 2000) {
       const chunk = runs.slice(i, i + 2000);
-      const messages = await Promise.all(chunk.map(async (run) => ({ key: run.agentId, value: await serde.encode('agent.run.completed.v1', run) })));
+      const messages = await Promise.all(
+        chunk.map(async (run) => ({ key: run.agentId, value: await serde.encode('agent.run.completed.v1', run) })),
+      );
       await producer.send({ topic: `${prefix}.agent.run.completed.v1`, messages });
     }
   } finally {
@@ -83,7 +101,10 @@ export async function produceRuns(kafka: Kafka, serde: Serde, prefix: string, ru
 }
 
 /** Every record of a topic, read committed, from the beginning to its current end. */
-export async function readAll(kafka: Kafka, topic: string): Promise<Array<{ key: string | null; value: Buffer; partition: number; offset: number }>> {
+export async function readAll(
+  kafka: Kafka,
+  topic: string,
+): Promise<Array<{ key: string | null; value: Buffer; partition: number; offset: number }>> {
   const admin = kafka.admin();
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(topic);
@@ -100,7 +121,13 @@ export async function readAll(kafka: Kafka, topic: string): Promise<Array<{ key:
     consumer
       .run({
         eachBatch: async ({ batch }) => {
-          for (const m of batch.messages) out.push({ key: m.key?.toString() ?? null, value: m.value!, partition: batch.partition, offset: Number(m.offset) });
+          for (const m of batch.messages)
+            out.push({
+              key: m.key?.toString() ?? null,
+              value: m.value!,
+              partition: batch.partition,
+              offset: Number(m.offset),
+            });
           // lastOffset counts the transaction markers, which also take offsets.
           if (Number(batch.lastOffset()) >= high.get(batch.partition)! - 1) remaining.delete(batch.partition);
           if (remaining.size === 0) {

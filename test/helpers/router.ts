@@ -89,12 +89,19 @@ export async function createRouterTopics(kafka: Kafka, prefix: string): Promise<
   await admin.connect();
   try {
     const topics = [
-      { topic: `${prefix}.learning.experiment.state.v1`, numPartitions: 3, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+      {
+        topic: `${prefix}.learning.experiment.state.v1`,
+        numPartitions: 3,
+        configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+      },
       { topic: `${prefix}.learning.version.promoted.v1`, numPartitions: 2 },
       { topic: `${prefix}.agent.run.assigned.v1`, numPartitions: 3 },
     ];
     await admin.createTopics({ waitForLeaders: false, topics });
-    await waitForTopics(admin, topics.map((t) => t.topic));
+    await waitForTopics(
+      admin,
+      topics.map((t) => t.topic),
+    );
   } finally {
     await admin.disconnect();
   }

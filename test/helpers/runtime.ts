@@ -6,7 +6,13 @@ import type { Database } from '../../lib/db/schema.ts';
 import type { TotalsRow } from '../fixtures/totals-service.ts';
 
 /** Waits until the group has stored offsets up to the topic's end and its outbox is published. */
-export async function waitUntilDrained(kafka: Kafka, db: Kysely<Database>, groupId: string, topic: string, timeoutMs = 120_000): Promise<void> {
+export async function waitUntilDrained(
+  kafka: Kafka,
+  db: Kysely<Database>,
+  groupId: string,
+  topic: string,
+  timeoutMs = 120_000,
+): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -14,7 +20,9 @@ export async function waitUntilDrained(kafka: Kafka, db: Kysely<Database>, group
     const target = ends.reduce((sum, e) => sum + Number(e.high), 0);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const stored = await sql<{ total: string | null }>`SELECT sum(next_offset) AS total FROM consumer_offsets WHERE group_id = ${groupId} AND topic = ${topic}`
+      const stored = await sql<{
+        total: string | null;
+      }>`SELECT sum(next_offset) AS total FROM consumer_offsets WHERE group_id = ${groupId} AND topic = ${topic}`
         .execute(db)
         .then((r) => Number(r.rows[0]?.total ?? 0))
         .catch(() => -1);
@@ -23,7 +31,8 @@ export async function waitUntilDrained(kafka: Kafka, db: Kysely<Database>, group
         .then((r) => Number(r.rows[0]?.n))
         .catch(() => -1);
       if (stored === target && backlog === 0) return;
-      if (Date.now() > deadline) throw new Error(`not drained: stored ${stored} of ${target}, outbox backlog ${backlog}`);
+      if (Date.now() > deadline)
+        throw new Error(`not drained: stored ${stored} of ${target}, outbox backlog ${backlog}`);
       await sleep(200);
     }
   } finally {

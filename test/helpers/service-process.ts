@@ -19,7 +19,11 @@ export interface ServiceProcess {
 }
 
 /** `learnloop run <service>` as a process, returned once its /readyz answers 200. */
-export async function startService(service: string, env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<ServiceProcess> {
+export async function startService(
+  service: string,
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 60_000,
+): Promise<ServiceProcess> {
   const port = await freePort();
   const child = startCli(['run', service], { ...process.env, ...env, LEARNLOOP_METRICS_PORT: String(port) });
   let output = '';
@@ -29,7 +33,9 @@ export async function startService(service: string, env: NodeJS.ProcessEnv, time
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${service} exited with ${child.exitCode}:\n${output}`);
-    const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok).catch(() => false);
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`)
+      .then((r) => r.ok)
+      .catch(() => false);
     if (ready) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');

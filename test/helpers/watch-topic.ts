@@ -31,7 +31,8 @@ export async function watchTopic<T>(kafka: Kafka, serde: Serde, topic: string) {
       for (;;) {
         const found = seen.find((s) => predicate(s.event));
         if (found) return found.event;
-        if (Date.now() > deadline) throw new Error(`no matching event on ${topic} within ${timeoutMs} ms (saw ${seen.length})`);
+        if (Date.now() > deadline)
+          throw new Error(`no matching event on ${topic} within ${timeoutMs} ms (saw ${seen.length})`);
         await new Promise((r) => setTimeout(r, 20));
       }
     },

@@ -41,7 +41,10 @@ describe('learnloop start with KAFKA_BROKERS set', () => {
         const res = await fetch(`http://127.0.0.1:${port}/readyz`);
         return res.status === 200 ? res : undefined;
       }, 45_000);
-      expect(await ready.json()).toMatchObject({ status: 'ready', checks: { started: true, 'signal-aggregator:partitions-assigned': true } });
+      expect(await ready.json()).toMatchObject({
+        status: 'ready',
+        checks: { started: true, 'signal-aggregator:partitions-assigned': true },
+      });
       expect(stdout).toMatch(/"msg":"control plane API listening"/);
       expect(stderr).toMatch(/start: database: applied 0001_core/);
       expect(stderr).toMatch(/start: topics: \d+ in the catalog/);
@@ -52,8 +55,13 @@ describe('learnloop start with KAFKA_BROKERS set', () => {
     }
     const [code] = (await once(child, 'exit')) as [number | null];
     expect(code).toBe(0);
-    const lines = stdout.trim().split('\n').map((line) => JSON.parse(line) as { msg: string; level: string });
-    expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['serving metrics and health', 'service started', 'shutting down']));
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { msg: string; level: string });
+    expect(lines.map((l) => l.msg)).toEqual(
+      expect.arrayContaining(['serving metrics and health', 'service started', 'shutting down']),
+    );
   });
 
   it('refuses a metrics port that is already taken, with the reason', async () => {
@@ -67,7 +75,9 @@ describe('learnloop start with KAFKA_BROKERS set', () => {
       second.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       const [code] = (await once(second, 'exit')) as [number | null];
       expect(code).toBe(1);
-      expect(stderr).toContain(`LEARNLOOP_METRICS_PORT=${port}: 127.0.0.1:${port} is already in use by another program`);
+      expect(stderr).toContain(
+        `LEARNLOOP_METRICS_PORT=${port}: 127.0.0.1:${port} is already in use by another program`,
+      );
       expect(stderr).not.toContain('    at ');
     } finally {
       first.kill('SIGTERM');

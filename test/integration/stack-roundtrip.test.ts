@@ -41,7 +41,9 @@ describe('the stack integration tests run on', () => {
 
     expect(received).toHaveLength(sent.length);
     for (const key of new Set(sent.map((m) => m.key))) {
-      expect(received.filter((m) => m.key === key).map((m) => m.value)).toEqual(sent.filter((m) => m.key === key).map((m) => m.value));
+      expect(received.filter((m) => m.key === key).map((m) => m.value)).toEqual(
+        sent.filter((m) => m.key === key).map((m) => m.value),
+      );
     }
   });
 
@@ -72,9 +74,9 @@ describe('the stack integration tests run on', () => {
     expect(await registry.decode(bytes)).toEqual(record);
 
     const incompatible = { ...schema, fields: [...schema.fields, { name: 'required', type: 'int' }] };
-    await expect(registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(incompatible) }, { subject })).rejects.toThrow(
-      /incompatible/i,
-    );
+    await expect(
+      registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(incompatible) }, { subject }),
+    ).rejects.toThrow(/incompatible/i);
   });
 
   describe('Postgres', () => {
@@ -95,7 +97,13 @@ describe('the stack integration tests run on', () => {
         .addColumn('label', 'text', (c) => c.notNull())
         .execute();
       const typed = db.withTables<Record<string, Tables['probe']>>();
-      await typed.insertInto(table).values([{ id: 1, label: 'one' }, { id: 2, label: 'two' }]).execute();
+      await typed
+        .insertInto(table)
+        .values([
+          { id: 1, label: 'one' },
+          { id: 2, label: 'two' },
+        ])
+        .execute();
       const rows = await typed.selectFrom(table).selectAll().where('id', '>', 1).execute();
       expect(rows).toEqual([{ id: 2, label: 'two' }]);
       const { rows: version } = await sql<{ v: string }>`SELECT current_setting('server_version_num') AS v`.execute(db);

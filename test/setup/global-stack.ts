@@ -30,7 +30,9 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     const env = await stackUp(settings.value, (line) => process.stderr.write(`stack: ${line}\n`));
     connection = { ...(env as Omit<TestConnection, 'source'>), source: 'local stack' };
   }
-  process.stderr.write(`integration tests use ${connection.source}: ${connection.KAFKA_BROKERS}, ${connection.SCHEMA_REGISTRY_URL}, ${connection.DATABASE_URL}\n`);
+  process.stderr.write(
+    `integration tests use ${connection.source}: ${connection.KAFKA_BROKERS}, ${connection.SCHEMA_REGISTRY_URL}, ${connection.DATABASE_URL}\n`,
+  );
   project.provide('connection', connection);
   // Every topic a test makes is named under this run (test/helpers/kafka-topics.ts topicPrefix), so that the run can
   // delete its own topics when it ends: a broker that keeps every run's partitions runs out of heap after a few dozen.
@@ -43,15 +45,22 @@ export default async function setup(project: TestProject): Promise<(() => Promis
 }
 
 async function deleteRunTopics(brokers: string, run: string): Promise<void> {
-  const kafka = createKafka({ brokers: brokers.split(','), clientId: 'test-teardown', logger: createLogger({ level: 'error', write: () => {} }) });
+  const kafka = createKafka({
+    brokers: brokers.split(','),
+    clientId: 'test-teardown',
+    logger: createLogger({ level: 'error', write: () => {} }),
+  });
   const admin = kafka.admin();
   try {
     await admin.connect();
     const topics = (await admin.listTopics()).filter((t) => t.startsWith(`t-${run}-`));
-    for (let i = 0; i < topics.length; i += 200) await admin.deleteTopics({ topics: topics.slice(i, i + 200), timeout: 60_000 });
+    for (let i = 0; i < topics.length; i += 200)
+      await admin.deleteTopics({ topics: topics.slice(i, i + 200), timeout: 60_000 });
     process.stderr.write(`integration tests: deleted this run's ${topics.length} topics\n`);
   } catch (err) {
-    process.stderr.write(`integration tests: could not delete this run's topics: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(
+      `integration tests: could not delete this run's topics: ${err instanceof Error ? err.message : String(err)}\n`,
+    );
   } finally {
     await admin.disconnect();
   }

@@ -7,7 +7,8 @@ describe('the learnloop CLI, without a stack', () => {
   it('help lists the commands and exits 0; no command exits 2', async () => {
     const help = await runCli(['help'], bare);
     expect(help.code).toBe(0);
-    for (const command of ['stack up|down|status|logs', 'run <service>|all', 'start']) expect(help.stdout).toContain(command);
+    for (const command of ['stack up|down|status|logs', 'run <service>|all', 'start'])
+      expect(help.stdout).toContain(command);
     expect((await runCli([], bare)).code).toBe(2);
   });
 
@@ -26,7 +27,8 @@ describe('the learnloop CLI, without a stack', () => {
   it('run all without the connection variables names all three at once', async () => {
     const result = await runCli(['run', 'all'], bare);
     expect(result.code).toBe(1);
-    for (const name of ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'DATABASE_URL']) expect(result.stderr).toContain(`${name}: missing`);
+    for (const name of ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'DATABASE_URL'])
+      expect(result.stderr).toContain(`${name}: missing`);
   });
 
   it('stack with an unknown subcommand exits 1 naming the valid ones', async () => {

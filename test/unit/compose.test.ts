@@ -20,7 +20,7 @@ describe.skipIf(!composeAvailable)('infra/docker-compose.yml', () => {
     expect(run.status).toBe(0);
   });
 
-  it('runs the local stack\'s versions on the local stack\'s loopback ports, plus Prometheus and Grafana', () => {
+  it("runs the local stack's versions on the local stack's loopback ports, plus Prometheus and Grafana", () => {
     const config = JSON.parse(run.stdout) as ComposeConfig;
     const settings = parseStackSettings({});
     if (!settings.ok) throw settings.error;

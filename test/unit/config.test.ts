@@ -23,7 +23,11 @@ describe('parseConfig', () => {
     });
     expect(result).toEqual({
       ok: true,
-      value: { KAFKA_BROKERS: ['a:9092', 'b:9093'], SCHEMA_REGISTRY_URL: 'http://registry:8081', DATABASE_URL: 'postgres://u@db:5432/x' },
+      value: {
+        KAFKA_BROKERS: ['a:9092', 'b:9093'],
+        SCHEMA_REGISTRY_URL: 'http://registry:8081',
+        DATABASE_URL: 'postgres://u@db:5432/x',
+      },
     });
   });
 

@@ -44,7 +44,10 @@ describe('the ops server', () => {
     expect((await get('/healthz')).status).toBe(200);
     const notReady = await get('/readyz');
     expect(notReady.status).toBe(503);
-    expect(JSON.parse(notReady.body)).toEqual({ status: 'not ready', checks: { 'partitions-assigned': false, db: true } });
+    expect(JSON.parse(notReady.body)).toEqual({
+      status: 'not ready',
+      checks: { 'partitions-assigned': false, db: true },
+    });
     assigned = true;
     expect((await get('/readyz')).status).toBe(200);
   });

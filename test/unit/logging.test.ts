@@ -3,7 +3,11 @@ import { createLogger } from '../../lib/logging.ts';
 
 function capture(level?: 'debug' | 'info' | 'warn' | 'error') {
   const lines: string[] = [];
-  const logger = createLogger({ level, write: (line) => lines.push(line), now: () => new Date('2026-01-02T03:04:05.000Z') });
+  const logger = createLogger({
+    level,
+    write: (line) => lines.push(line),
+    now: () => new Date('2026-01-02T03:04:05.000Z'),
+  });
   return { logger, records: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>), lines };
 }
 
@@ -13,7 +17,13 @@ describe('createLogger', () => {
     logger.info('batch committed', { partition: 3, records: 500 });
     expect(lines).toHaveLength(1);
     expect(lines[0]!.endsWith('\n')).toBe(true);
-    expect(records()[0]).toEqual({ time: '2026-01-02T03:04:05.000Z', level: 'info', msg: 'batch committed', partition: 3, records: 500 });
+    expect(records()[0]).toEqual({
+      time: '2026-01-02T03:04:05.000Z',
+      level: 'info',
+      msg: 'batch committed',
+      partition: 3,
+      records: 500,
+    });
   });
 
   it('drops lines below the level', () => {
@@ -37,7 +47,11 @@ describe('createLogger', () => {
     const err = new Error('outer', { cause: new TypeError('inner') });
     logger.error('failed', { err, offset: 12345678901234567890n });
     const record = records()[0]!;
-    expect(record['err']).toMatchObject({ name: 'Error', message: 'outer', cause: { name: 'TypeError', message: 'inner' } });
+    expect(record['err']).toMatchObject({
+      name: 'Error',
+      message: 'outer',
+      cause: { name: 'TypeError', message: 'inner' },
+    });
     expect(String((record['err'] as { stack: string }).stack)).toContain('outer');
     expect(record['offset']).toBe('12345678901234567890');
   });

@@ -13,7 +13,12 @@ export function agentVersionId(agentId: string, config: JsonInput): string {
 
 /** Registers an agent, or returns the one already registered under `id` (its name unchanged). */
 export async function registerAgent(db: Db, agent: { id: string; name: string; created_at?: Date }): Promise<Agent> {
-  const inserted = await db.insertInto('agents').values(agent).onConflict((oc) => oc.column('id').doNothing()).returningAll().executeTakeFirst();
+  const inserted = await db
+    .insertInto('agents')
+    .values(agent)
+    .onConflict((oc) => oc.column('id').doNothing())
+    .returningAll()
+    .executeTakeFirst();
   return inserted ?? (await db.selectFrom('agents').selectAll().where('id', '=', agent.id).executeTakeFirstOrThrow());
 }
 
@@ -56,5 +61,10 @@ export async function getAgentVersion(db: Db, id: string): Promise<AgentVersion 
 
 /** Makes `versionId` the agent's live version; the database refuses a version of another agent (foreign key). */
 export async function setLiveVersion(db: Db, agentId: string, versionId: string): Promise<Agent | undefined> {
-  return db.updateTable('agents').set({ live_version_id: versionId }).where('id', '=', agentId).returningAll().executeTakeFirst();
+  return db
+    .updateTable('agents')
+    .set({ live_version_id: versionId })
+    .where('id', '=', agentId)
+    .returningAll()
+    .executeTakeFirst();
 }

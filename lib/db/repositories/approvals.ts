@@ -13,7 +13,10 @@ export interface RequestApprovalInput {
  * Asks for a human decision on an experiment. Idempotent: while one is pending for the experiment, asking again returns
  * it (`created: false`) rather than a second request.
  */
-export async function requestApproval(db: Db, input: RequestApprovalInput): Promise<{ approval: Approval; created: boolean }> {
+export async function requestApproval(
+  db: Db,
+  input: RequestApprovalInput,
+): Promise<{ approval: Approval; created: boolean }> {
   const approval = await db
     .insertInto('approvals')
     .values({ ...input, id: input.id ?? randomUUID() })
@@ -24,7 +27,12 @@ export async function requestApproval(db: Db, input: RequestApprovalInput): Prom
   const pending = await db
     .selectFrom('approvals')
     .selectAll()
-    .where((eb) => eb.or([eb('id', '=', input.id ?? ''), eb.and([eb('experiment_id', '=', input.experiment_id), eb('decision', 'is', null)])]))
+    .where((eb) =>
+      eb.or([
+        eb('id', '=', input.id ?? ''),
+        eb.and([eb('experiment_id', '=', input.experiment_id), eb('decision', 'is', null)]),
+      ]),
+    )
     .executeTakeFirstOrThrow();
   return { approval: pending, created: false };
 }
@@ -32,7 +40,14 @@ export async function requestApproval(db: Db, input: RequestApprovalInput): Prom
 /** Records a low-risk promotion's approval (DESIGN §6): decided at once as auto_approved, by the system. */
 export async function recordAutoApproval(
   db: Db,
-  input: { id?: string; experiment_id: string; proposal_id: string; reason?: string | null; approver?: string; decided_at?: Date },
+  input: {
+    id?: string;
+    experiment_id: string;
+    proposal_id: string;
+    reason?: string | null;
+    approver?: string;
+    decided_at?: Date;
+  },
 ): Promise<Approval> {
   const decidedAt = input.decided_at ?? new Date();
   return db
@@ -58,8 +73,7 @@ export async function getApproval(db: Db, id: string): Promise<Approval | undefi
 
 export type DecideApprovalResult =
   /** `applied: false`: it was decided before; `approval` is that first decision, unchanged. */
-  | { ok: true; applied: boolean; approval: Approval }
-  | { ok: false; reason: 'not_found' };
+  { ok: true; applied: boolean; approval: Approval } | { ok: false; reason: 'not_found' };
 
 /**
  * Decides a pending approval, once. A second decision (a double click, a redelivered Slack callback, two approvers at
@@ -72,7 +86,12 @@ export async function decideApproval(
 ): Promise<DecideApprovalResult> {
   const approval = await db
     .updateTable('approvals')
-    .set({ decision: decision.decision, approver: decision.approver, reason: decision.reason ?? null, decided_at: decision.decided_at ?? new Date() })
+    .set({
+      decision: decision.decision,
+      approver: decision.approver,
+      reason: decision.reason ?? null,
+      decided_at: decision.decided_at ?? new Date(),
+    })
     .where('id', '=', id)
     .where('decision', 'is', null)
     .returningAll()

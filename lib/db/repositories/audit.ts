@@ -21,8 +21,15 @@ export interface AuditEntry {
 async function append(trx: Db, entry: AuditEntry): Promise<AuditRow> {
   // The head row lock serialises appends until this transaction ends: the chain cannot fork, and the ids taken
   // below are in chain order. Under REPEATABLE READ a concurrent append makes this fail rather than fork.
-  const head = await trx.selectFrom('audit_chain_head').select('last_hash').where('singleton', '=', true).forUpdate().executeTakeFirstOrThrow();
-  const { rows } = await sql<{ id: number }>`SELECT nextval(pg_get_serial_sequence('audit_log', 'id')) AS id`.execute(trx);
+  const head = await trx
+    .selectFrom('audit_chain_head')
+    .select('last_hash')
+    .where('singleton', '=', true)
+    .forUpdate()
+    .executeTakeFirstOrThrow();
+  const { rows } = await sql<{ id: number }>`SELECT nextval(pg_get_serial_sequence('audit_log', 'id')) AS id`.execute(
+    trx,
+  );
   const id = rows[0]!.id;
   const row = {
     id,
@@ -69,7 +76,10 @@ export async function listAudit(
   if (query.subject_type !== undefined) select = select.where('subject_type', '=', query.subject_type);
   if (query.subject_id !== undefined) select = select.where('subject_id', '=', query.subject_id);
   if (query.before_id !== undefined) select = select.where('id', '<', query.before_id);
-  const rows = await select.orderBy('id', 'desc').limit(limit + 1).execute();
+  const rows = await select
+    .orderBy('id', 'desc')
+    .limit(limit + 1)
+    .execute();
   const entries = rows.slice(0, limit);
   return { entries, next_before_id: rows.length > limit ? entries[entries.length - 1]!.id : null };
 }

@@ -102,7 +102,12 @@ export type UpdateExperimentResult =
  * Moving an experiment back to an active status while the agent has another active one violates the single-flight
  * index and throws: that is a bug in the caller, not a race to report.
  */
-export async function updateExperiment(db: Db, id: string, expectedVersion: number, patch: ExperimentPatch): Promise<UpdateExperimentResult> {
+export async function updateExperiment(
+  db: Db,
+  id: string,
+  expectedVersion: number,
+  patch: ExperimentPatch,
+): Promise<UpdateExperimentResult> {
   const set: Updateable<ExperimentsTable> = {};
   if (patch.status !== undefined) set.status = patch.status;
   if (patch.traffic_split !== undefined) set.traffic_split = jsonb(patch.traffic_split);
@@ -124,5 +129,7 @@ export async function updateExperiment(db: Db, id: string, expectedVersion: numb
     .executeTakeFirst();
   if (experiment) return { ok: true, experiment };
   const current = await db.selectFrom('experiments').select('version').where('id', '=', id).executeTakeFirst();
-  return current ? { ok: false, reason: 'version_conflict', currentVersion: current.version } : { ok: false, reason: 'not_found' };
+  return current
+    ? { ok: false, reason: 'version_conflict', currentVersion: current.version }
+    : { ok: false, reason: 'not_found' };
 }

@@ -1,15 +1,28 @@
 import { jsonb } from '../json.ts';
 import type { Db, Policy } from '../schema.ts';
 
-export type PutPolicyResult = { ok: true; policy: Policy } | { ok: false; reason: 'version_conflict'; currentVersion: number };
+export type PutPolicyResult =
+  | { ok: true; policy: Policy }
+  | { ok: false; reason: 'version_conflict'; currentVersion: number };
 
 /** The agent's newest policy version, if it has one. */
 export async function getCurrentPolicy(db: Db, agentId: string): Promise<Policy | undefined> {
-  return db.selectFrom('policies').selectAll().where('agent_id', '=', agentId).orderBy('version', 'desc').limit(1).executeTakeFirst();
+  return db
+    .selectFrom('policies')
+    .selectAll()
+    .where('agent_id', '=', agentId)
+    .orderBy('version', 'desc')
+    .limit(1)
+    .executeTakeFirst();
 }
 
 export async function getPolicyVersion(db: Db, agentId: string, version: number): Promise<Policy | undefined> {
-  return db.selectFrom('policies').selectAll().where('agent_id', '=', agentId).where('version', '=', version).executeTakeFirst();
+  return db
+    .selectFrom('policies')
+    .selectAll()
+    .where('agent_id', '=', agentId)
+    .where('version', '=', version)
+    .executeTakeFirst();
 }
 
 /** Every version, oldest first: rows are never updated or deleted (the database refuses). */
@@ -43,7 +56,12 @@ export async function putPolicy(
     }
     const inserted = await db
       .insertInto('policies')
-      .values({ agent_id: input.agent_id, version: current + 1, policy: jsonb(input.policy), created_by: input.created_by })
+      .values({
+        agent_id: input.agent_id,
+        version: current + 1,
+        policy: jsonb(input.policy),
+        created_by: input.created_by,
+      })
       .onConflict((oc) => oc.columns(['agent_id', 'version']).doNothing())
       .returningAll()
       .executeTakeFirst();

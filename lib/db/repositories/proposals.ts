@@ -36,5 +36,11 @@ export async function getProposal(db: Db, id: string): Promise<Proposal | undefi
 }
 
 export async function listSessionProposals(db: Db, sessionId: string): Promise<Proposal[]> {
-  return db.selectFrom('proposals').selectAll().where('session_id', '=', sessionId).orderBy('created_at').orderBy('id').execute();
+  return db
+    .selectFrom('proposals')
+    .selectAll()
+    .where('session_id', '=', sessionId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
 }

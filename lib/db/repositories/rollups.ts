@@ -16,13 +16,18 @@ export async function upsertRollups(db: Db, rollups: readonly RollupInput[]): Pr
     .insertInto('daily_rollups')
     .values([...unique.values()])
     .onConflict((oc) =>
-      oc.columns(['day', 'agent_id', 'metric']).doUpdateSet((eb) => ({ value: eb.ref('excluded.value'), updated_at: eb.fn<Date>('now', []) })),
+      oc
+        .columns(['day', 'agent_id', 'metric'])
+        .doUpdateSet((eb) => ({ value: eb.ref('excluded.value'), updated_at: eb.fn<Date>('now', []) })),
     )
     .execute();
 }
 
 /** An agent's rollups for days in [from, to] (inclusive, 'YYYY-MM-DD'), by day then metric. */
-export async function listRollups(db: Db, query: { agent_id: string; from: string; to: string; metric?: string }): Promise<DailyRollup[]> {
+export async function listRollups(
+  db: Db,
+  query: { agent_id: string; from: string; to: string; metric?: string },
+): Promise<DailyRollup[]> {
   let select = db
     .selectFrom('daily_rollups')
     .selectAll()

@@ -57,7 +57,12 @@ export async function upsertRun(db: Db, run: RunInput): Promise<{ inserted: bool
 }
 
 export async function getRun(db: Db, runId: string, arm: Arm | null): Promise<Run | undefined> {
-  return db.selectFrom('runs').selectAll().where('run_id', '=', runId).where('arm_key', '=', arm ?? 'none').executeTakeFirst();
+  return db
+    .selectFrom('runs')
+    .selectAll()
+    .where('run_id', '=', runId)
+    .where('arm_key', '=', arm ?? 'none')
+    .executeTakeFirst();
 }
 
 export async function listExperimentRuns(db: Db, experimentId: string, arm?: Arm): Promise<Run[]> {

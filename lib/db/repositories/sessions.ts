@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { jsonb } from '../json.ts';
-import { openSessionStatuses, type Db, type JsonInput, type Session, type SessionStatus, type SessionTrigger } from '../schema.ts';
+import {
+  openSessionStatuses,
+  type Db,
+  type JsonInput,
+  type Session,
+  type SessionStatus,
+  type SessionTrigger,
+} from '../schema.ts';
 
 export interface OpenSessionInput {
   id?: string;
@@ -70,7 +77,9 @@ export async function getOpenSession(db: Db, agentId: string): Promise<Session |
     .executeTakeFirst();
 }
 
-export type SessionUpdateResult = { ok: true; session: Session } | { ok: false; reason: 'not_found' | 'already_closed'; session?: Session };
+export type SessionUpdateResult =
+  | { ok: true; session: Session }
+  | { ok: false; reason: 'not_found' | 'already_closed'; session?: Session };
 
 async function refusal(db: Db, id: string): Promise<SessionUpdateResult> {
   const session = await getSession(db, id);
@@ -78,7 +87,11 @@ async function refusal(db: Db, id: string): Promise<SessionUpdateResult> {
 }
 
 /** Moves an open session along (open → proposing → experimenting); a closed or failed session stays as it is. */
-export async function setSessionStatus(db: Db, id: string, status: 'open' | 'proposing' | 'experimenting'): Promise<SessionUpdateResult> {
+export async function setSessionStatus(
+  db: Db,
+  id: string,
+  status: 'open' | 'proposing' | 'experimenting',
+): Promise<SessionUpdateResult> {
   const session = await db
     .updateTable('sessions')
     .set({ status })

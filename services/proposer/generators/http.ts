@@ -15,7 +15,8 @@ export function httpGenerator(settings: LearningPolicy['generator']): Generator 
         });
         const body = await readBounded(response, settings.maxResponseBytes);
         if (!body.ok) return body;
-        if (!response.ok) return { ok: false, reason: `generator answered ${response.status}: ${body.text.slice(0, 200)}` };
+        if (!response.ok)
+          return { ok: false, reason: `generator answered ${response.status}: ${body.text.slice(0, 200)}` };
         let json: unknown;
         try {
           json = JSON.parse(body.text);

@@ -16,12 +16,16 @@ const completionSchema = z.object({
 });
 
 /** Asks an OpenAI-compatible chat-completions API (base URL, model, key from the environment) for a JSON change. */
-export function openAiGenerator(settings: LearningPolicy['generator'], env: Record<string, string | undefined>): Generator {
+export function openAiGenerator(
+  settings: LearningPolicy['generator'],
+  env: Record<string, string | undefined>,
+): Generator {
   return {
     name: `openai:${settings.model}`,
     async generate(report, baseline) {
       const key = settings.apiKeyEnv ? env[settings.apiKeyEnv] : undefined;
-      if (settings.apiKeyEnv && !key) return { ok: false, reason: `the API key variable ${settings.apiKeyEnv} is not set` };
+      if (settings.apiKeyEnv && !key)
+        return { ok: false, reason: `the API key variable ${settings.apiKeyEnv} is not set` };
       try {
         const response = await fetch(`${settings.url!.replace(/\/$/, '')}/chat/completions`, {
           method: 'POST',
@@ -38,7 +42,8 @@ export function openAiGenerator(settings: LearningPolicy['generator'], env: Reco
         });
         const body = await readBounded(response, settings.maxResponseBytes);
         if (!body.ok) return body;
-        if (!response.ok) return { ok: false, reason: `model API answered ${response.status}: ${body.text.slice(0, 200)}` };
+        if (!response.ok)
+          return { ok: false, reason: `model API answered ${response.status}: ${body.text.slice(0, 200)}` };
         let content: string | null;
         try {
           const parsed = completionSchema.safeParse(JSON.parse(body.text));
@@ -52,7 +57,7 @@ export function openAiGenerator(settings: LearningPolicy['generator'], env: Reco
         try {
           proposals = JSON.parse(content);
         } catch {
-          return { ok: false, reason: 'the model\'s answer is not JSON' };
+          return { ok: false, reason: "the model's answer is not JSON" };
         }
         return parseProposals(proposals, settings.maxCandidates);
       } catch (err) {

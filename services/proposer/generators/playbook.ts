@@ -12,7 +12,9 @@ export function playbookGenerator(settings: LearningPolicy['generator']): Genera
     async generate(report, baseline) {
       const signals = [
         ...report.failureCategories.map((c) => ({ failureCategory: c.category })),
-        ...[...report.thresholdsCrossed].sort((a, b) => Math.abs(b.by) - Math.abs(a.by)).map((t) => ({ metric: t.metric })),
+        ...[...report.thresholdsCrossed]
+          .sort((a, b) => Math.abs(b.by) - Math.abs(a.by))
+          .map((t) => ({ metric: t.metric })),
       ];
       const candidates: Candidate[] = [];
       const used = new Set<number>();
@@ -20,15 +22,17 @@ export function playbookGenerator(settings: LearningPolicy['generator']): Genera
         settings.playbook.forEach((rule, index) => {
           if (used.has(index)) return;
           const matches =
-            ('failureCategory' in signal && rule.when.failureCategory === signal.failureCategory) || ('metric' in signal && rule.when.metric === signal.metric);
+            ('failureCategory' in signal && rule.when.failureCategory === signal.failureCategory) ||
+            ('metric' in signal && rule.when.metric === signal.metric);
           if (!matches) return;
           used.add(index);
           const change = { ...rule.change };
-          if (rule.appendInstructions) change.instructions = `${change.instructions ?? baseline.instructions}\n\n${rule.appendInstructions}`;
+          if (rule.appendInstructions)
+            change.instructions = `${change.instructions ?? baseline.instructions}\n\n${rule.appendInstructions}`;
           candidates.push({ summary: rule.summary, change, projectedCostDeltaUsd: 0 });
         });
       }
-      if (candidates.length === 0) return { ok: false, reason: 'no playbook rule matches the session\'s signals' };
+      if (candidates.length === 0) return { ok: false, reason: "no playbook rule matches the session's signals" };
       return { ok: true, candidates: candidates.slice(0, settings.maxCandidates) };
     },
   };

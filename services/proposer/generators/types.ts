@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { configChangeSchema, type AgentConfig, type ConfigChange } from '../../../lib/agents/config.ts';
-import type { FailureCategorySummary, ThresholdCrossing, WindowSummary } from '../../../lib/contracts/types.generated.ts';
+import type {
+  FailureCategorySummary,
+  ThresholdCrossing,
+  WindowSummary,
+} from '../../../lib/contracts/types.generated.ts';
 
 /** What a generator is told: the session's signals, ranked. */
 export interface SignalReport {
@@ -44,13 +48,19 @@ export const proposalsSchema = z.strictObject({
 export function parseProposals(body: unknown, max: number): GeneratorResult {
   const parsed = proposalsSchema.safeParse(body);
   if (!parsed.success) {
-    return { ok: false, reason: `invalid proposals: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(answer)'}: ${i.message}`).join('; ')}` };
+    return {
+      ok: false,
+      reason: `invalid proposals: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(answer)'}: ${i.message}`).join('; ')}`,
+    };
   }
   return { ok: true, candidates: parsed.data.proposals.slice(0, max) };
 }
 
 /** Reads a response body up to `max` bytes; longer answers are refused rather than buffered. */
-export async function readBounded(response: Response, max: number): Promise<{ ok: true; text: string } | { ok: false; reason: string }> {
+export async function readBounded(
+  response: Response,
+  max: number,
+): Promise<{ ok: true; text: string } | { ok: false; reason: string }> {
   const reader = response.body?.getReader();
   if (!reader) return { ok: true, text: '' };
   const chunks: Uint8Array[] = [];
@@ -69,6 +79,7 @@ export async function readBounded(response: Response, max: number): Promise<{ ok
 }
 
 export function describeFetchError(err: unknown, timeoutMs: number): string {
-  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return `no answer within ${timeoutMs} ms`;
+  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError'))
+    return `no answer within ${timeoutMs} ms`;
   return err instanceof Error ? err.message : String(err);
 }

@@ -44,7 +44,9 @@ describe('signal-aggregator on the real stack', () => {
     await sleep(3000);
     expect(triggers.seen).toHaveLength(1);
     expect(first!.event).toMatchObject({ agentId: 'agent-failing', trigger: 'threshold', agentVersionId: 'v1' });
-    expect(first!.event.thresholdsCrossed).toEqual([{ metric: 'failure_rate', direction: 'above', threshold: 0.2, observed: 1 }]);
+    expect(first!.event.thresholdsCrossed).toEqual([
+      { metric: 'failure_rate', direction: 'above', threshold: 0.2, observed: 1 },
+    ]);
     expect(first!.event.window.runCount).toBeGreaterThanOrEqual(50);
   });
 
@@ -53,9 +55,18 @@ describe('signal-aggregator on the real stack', () => {
     // Every minute, and few runs needed: the slot of the current minute is due at once.
     for (const agentId of ['agent-idle', 'agent-busy']) {
       await registerAgent(database.db, { id: agentId, name: agentId });
-      await putPolicy(database.db, { agent_id: agentId, policy: { schedule: { cron: '* * * * *' }, trigger: { minRuns: 5 } }, created_by: 'test' });
+      await putPolicy(database.db, {
+        agent_id: agentId,
+        policy: { schedule: { cron: '* * * * *' }, trigger: { minRuns: 5 } },
+        created_by: 'test',
+      });
     }
-    const busy = await openSession(database.db, { agent_id: 'agent-busy', trigger: 'manual', signals: {}, started_by: 'someone' });
+    const busy = await openSession(database.db, {
+      agent_id: 'agent-busy',
+      trigger: 'manual',
+      signals: {},
+      started_by: 'someone',
+    });
     expect(busy.ok).toBe(true);
     const triggers = await watchTopic<SessionTriggered>(kafka, serde, `${prefix}.learning.session.triggered.v1`);
     cleanup(() => triggers.stop());
@@ -67,7 +78,11 @@ describe('signal-aggregator on the real stack', () => {
     await triggers.waitFor(1, 15_000);
     await sleep(2000);
     expect(triggers.seen.map((t) => [t.event.agentId, t.event.trigger])).toEqual([['agent-idle', 'scheduled']]);
-    const sessions = await database.db.selectFrom('sessions').select(['agent_id', 'trigger', 'slot']).orderBy('agent_id').execute();
+    const sessions = await database.db
+      .selectFrom('sessions')
+      .select(['agent_id', 'trigger', 'slot'])
+      .orderBy('agent_id')
+      .execute();
     expect(sessions.map((s) => [s.agent_id, s.trigger])).toEqual([
       ['agent-busy', 'manual'],
       ['agent-idle', 'scheduled'],
@@ -80,12 +95,21 @@ describe('signal-aggregator on the real stack', () => {
     const agents = Array.from({ length: 8 }, (_, i) => `agent-${i}`);
     for (const agentId of agents) {
       await registerAgent(database.db, { id: agentId, name: agentId });
-      await putPolicy(database.db, { agent_id: agentId, policy: { schedule: { cron: '* * * * *' }, trigger: { minRuns: 5 } }, created_by: 'test' });
+      await putPolicy(database.db, {
+        agent_id: agentId,
+        policy: { schedule: { cron: '* * * * *' }, trigger: { minRuns: 5 } },
+        created_by: 'test',
+      });
     }
     const triggers = await watchTopic<SessionTriggered>(kafka, serde, `${prefix}.learning.session.triggered.v1`);
     cleanup(() => triggers.stop());
     await Promise.all([aggregator(env), aggregator(env)]);
-    await produceRuns(kafka, serde, prefix, agents.flatMap((agentId, a) => Array.from({ length: 10 }, (_, i) => runCompleted(agentId, a * 100 + i))));
+    await produceRuns(
+      kafka,
+      serde,
+      prefix,
+      agents.flatMap((agentId, a) => Array.from({ length: 10 }, (_, i) => runCompleted(agentId, a * 100 + i))),
+    );
     await triggers.waitFor(agents.length, 20_000);
     await sleep(3000);
     const perAgent = await database.db.selectFrom('sessions').select(['agent_id', 'slot']).execute();

@@ -27,14 +27,24 @@ const stream = Array.from({ length: AGENTS * RUNS_PER_AGENT }, (_, i) => {
 async function run(label: string, kills: number): Promise<{ triggers: string[]; killedAt: number[] }> {
   // Thresholds only: the runs' event times are fixed, so once the default daily slot has passed them the backstop
   // would open sessions for the healthy agents, at times that differ between the two runs.
-  const { prefix, database, env } = await isolatedStack(kafka, label, cleanup, { LEARNLOOP_AGGREGATOR_TICK_MS: '3600000' });
+  const { prefix, database, env } = await isolatedStack(kafka, label, cleanup, {
+    LEARNLOOP_AGGREGATOR_TICK_MS: '3600000',
+  });
   const watcher = await watchTopic<SessionTriggered>(kafka, serde, `${prefix}.learning.session.triggered.v1`);
   cleanup(() => watcher.stop());
   await produceRuns(kafka, serde, prefix, stream);
 
   const group = `${prefix}.signal-aggregator`;
   const progress = async () =>
-    Number((await database.db.selectFrom('consumer_offsets').select((eb) => eb.fn.sum<string>('next_offset').as('n')).where('group_id', '=', group).executeTakeFirst())?.n ?? 0);
+    Number(
+      (
+        await database.db
+          .selectFrom('consumer_offsets')
+          .select((eb) => eb.fn.sum<string>('next_offset').as('n'))
+          .where('group_id', '=', group)
+          .executeTakeFirst()
+      )?.n ?? 0,
+    );
   const killedAt: number[] = [];
   for (let k = 0; k < kills; k++) {
     const service = await startService('signal-aggregator', env);
@@ -48,7 +58,15 @@ async function run(label: string, kills: number): Promise<{ triggers: string[]; 
   cleanup(() => last.stop());
   await waitUntilDrained(kafka, database.db, group, `${prefix}.agent.run.completed.v1`, 180_000);
   await new Promise((r) => setTimeout(r, 1000));
-  const triggers = watcher.seen.map(({ event }) => `${event.agentId}:${event.trigger}:${event.thresholdsCrossed.map((c) => c.metric).sort().join('+')}`).sort();
+  const triggers = watcher.seen
+    .map(
+      ({ event }) =>
+        `${event.agentId}:${event.trigger}:${event.thresholdsCrossed
+          .map((c) => c.metric)
+          .sort()
+          .join('+')}`,
+    )
+    .sort();
   return { triggers, killedAt };
 }
 
@@ -64,6 +82,8 @@ describe('signal-aggregator killed with SIGKILL mid-stream', () => {
       .sort();
     expect(clean.triggers).toEqual(expected);
     expect(crashed.triggers).toEqual(clean.triggers);
-    process.stderr.write(`aggregator crash test: progress at each kill ${crashed.killedAt.join(', ')} of ${stream.length}\n`);
+    process.stderr.write(
+      `aggregator crash test: progress at each kill ${crashed.killedAt.join(', ')} of ${stream.length}\n`,
+    );
   }, 400_000);
 });

@@ -53,11 +53,20 @@ async function consumeUntil(done: (received: Received[]) => boolean): Promise<Re
 }
 
 describe('createRunEventsProducer against real Kafka and registry', () => {
-  const producer = createRunEventsProducer({ brokers, registryUrl: connection.SCHEMA_REGISTRY_URL, topicPrefix, logger });
+  const producer = createRunEventsProducer({
+    brokers,
+    registryUrl: connection.SCHEMA_REGISTRY_URL,
+    topicPrefix,
+    logger,
+  });
 
   beforeAll(async () => {
     await admin.connect();
-    await applyTopics({ admin, prefix: topicPrefix, topics: [topicSpec('agent.run.completed.v1'), topicSpec('agent.run.evaluated.v1')] });
+    await applyTopics({
+      admin,
+      prefix: topicPrefix,
+      topics: [topicSpec('agent.run.completed.v1'), topicSpec('agent.run.evaluated.v1')],
+    });
     await producer.connect();
   });
   afterAll(async () => {
@@ -68,7 +77,13 @@ describe('createRunEventsProducer against real Kafka and registry', () => {
 
   it('sends valid events, keyed by agentId, that a consumer decodes back; an invalid one is refused and not sent', async () => {
     // Left out on purpose: the optional fields, which the producer fills with null.
-    const { experimentId: _e, arm: _a, userFeedback: _u, unitId: _id, ...completed } = runCompleted({ agentId: 'agent-a' });
+    const {
+      experimentId: _e,
+      arm: _a,
+      userFeedback: _u,
+      unitId: _id,
+      ...completed
+    } = runCompleted({ agentId: 'agent-a' });
     const shadow = runCompleted({ agentId: 'agent-a', runId: completed.runId, arm: 'shadow', experimentId: 'exp-1' });
     const evaluated = runEvaluated({ agentId: 'agent-b', runId: completed.runId });
     await producer.sendRunCompleted(completed);
@@ -90,7 +105,13 @@ describe('createRunEventsProducer against real Kafka and registry', () => {
     expect(received).toHaveLength(3);
     const completedOnes = received.filter((r) => r.topic === completedTopic);
     expect(completedOnes.map((r) => r.key)).toEqual(['agent-a', 'agent-a']);
-    expect(completedOnes[0]?.value).toEqual({ ...completed, experimentId: null, arm: null, userFeedback: null, unitId: null });
+    expect(completedOnes[0]?.value).toEqual({
+      ...completed,
+      experimentId: null,
+      arm: null,
+      userFeedback: null,
+      unitId: null,
+    });
     expect(completedOnes[1]?.value).toEqual(shadow);
     const evaluatedOnes = received.filter((r) => r.topic === evaluatedTopic);
     expect(evaluatedOnes).toEqual([{ topic: evaluatedTopic, key: 'agent-b', value: evaluated }]);

@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { registerSchema, registerSchemas, SchemaRegistryError, setCompatibility } from '../../../lib/contracts/register.ts';
+import {
+  registerSchema,
+  registerSchemas,
+  SchemaRegistryError,
+  setCompatibility,
+} from '../../../lib/contracts/register.ts';
 import { schemaJson, schemaText } from '../../../lib/contracts/schemas.ts';
 import { subjectFor, topicNames } from '../../../lib/contracts/topics.ts';
 import { createSerde, DecodeError } from '../../../lib/kafka/serde.ts';
@@ -10,7 +15,7 @@ import { testConnection } from '../../setup/connection.ts';
 const registryUrl = testConnection().SCHEMA_REGISTRY_URL;
 
 describe('the schemas in a real registry', () => {
-  it('registers every topic\'s schema under <topic>-value with BACKWARD compatibility, idempotently', async () => {
+  it("registers every topic's schema under <topic>-value with BACKWARD compatibility, idempotently", async () => {
     const first = await registerSchemas({ registryUrl });
     const second = await registerSchemas({ registryUrl });
     expect(first.map((r) => r.subject)).toEqual(topicNames.map(subjectFor));
@@ -33,7 +38,9 @@ describe('the schemas in a real registry', () => {
     const id = await registerSchema({ registryUrl }, subject, schemaText('agent.run.completed.v1'));
     const base = schemaJson('agent.run.completed.v1');
     const required = { ...base, fields: [...base.fields, { name: 'region', type: 'string' }] };
-    const refused = await registerSchema({ registryUrl }, subject, JSON.stringify(required)).catch((err: unknown) => err);
+    const refused = await registerSchema({ registryUrl }, subject, JSON.stringify(required)).catch(
+      (err: unknown) => err,
+    );
     expect(refused).toBeInstanceOf(SchemaRegistryError);
     expect((refused as SchemaRegistryError).status).toBe(409);
     const optional = { ...base, fields: [...base.fields, { name: 'region', type: ['null', 'string'], default: null }] };
@@ -52,7 +59,9 @@ describe('the schemas in a real registry', () => {
       const decoded = await createSerde({ registryUrl }).decode(bytes);
       expect(decoded, topic).toEqual({ schemaId: ids.get(topic), value: samples[topic] });
     }
-    const { value } = await serde.decode(await serde.encode('learning.experiment.state.v1', samples['learning.experiment.state.v1']));
+    const { value } = await serde.decode(
+      await serde.encode('learning.experiment.state.v1', samples['learning.experiment.state.v1']),
+    );
     expect((value as { changedAt: unknown }).changedAt).toBeInstanceOf(Date);
     expect((value as { sessionId: unknown }).sessionId).toBeNull();
   });

@@ -9,14 +9,21 @@ import { testConnection } from '../../setup/connection.ts';
 
 const { ConfigResourceTypes } = kafkajs;
 const logger = createLogger({ level: 'error', write: (line) => process.stderr.write(line) });
-const kafka = createKafka({ brokers: testConnection().KAFKA_BROKERS.split(','), clientId: 'contracts-topics-test', logger });
+const kafka = createKafka({
+  brokers: testConnection().KAFKA_BROKERS.split(','),
+  clientId: 'contracts-topics-test',
+  logger,
+});
 const admin = kafka.admin();
 // A unique prefix per run, so that the test can run again and again on the same cluster.
 const prefix = `test.${randomUUID().slice(0, 8)}.`;
 const drift = `${prefix}drift.agent.run.evaluated.v1`;
 
 async function configs(topic: string): Promise<Map<string, string>> {
-  const { resources } = await admin.describeConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }], includeSynonyms: false });
+  const { resources } = await admin.describeConfigs({
+    resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }],
+    includeSynonyms: false,
+  });
   return new Map((resources[0]?.configEntries ?? []).map((e) => [e.configName, e.configValue]));
 }
 
@@ -25,7 +32,9 @@ describe('applyTopics on a real cluster', () => {
   afterAll(async () => {
     const listed = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
     // A topic created a moment ago may be missing from the listing: try by name too, then what is listed.
-    await admin.deleteTopics({ topics: [...new Set([...listed, drift])] }).catch(() => (listed.length > 0 ? admin.deleteTopics({ topics: listed }) : undefined));
+    await admin
+      .deleteTopics({ topics: [...new Set([...listed, drift])] })
+      .catch(() => (listed.length > 0 ? admin.deleteTopics({ topics: listed }) : undefined));
     await admin.disconnect();
   });
 
@@ -38,7 +47,8 @@ describe('applyTopics on a real cluster', () => {
     expect(second.every((r) => r.actions.length === 0)).toBe(true);
 
     const metadata = await admin.fetchTopicMetadata({ topics: catalog.topics.map((t) => `${prefix}${t.name}`) });
-    for (const t of metadata.topics) expect(t.partitions.length).toBe(topicSpec(t.name.slice(prefix.length) as 'learning.dlq.v1').partitions);
+    for (const t of metadata.topics)
+      expect(t.partitions.length).toBe(topicSpec(t.name.slice(prefix.length) as 'learning.dlq.v1').partitions);
 
     const state = await configs(`${prefix}learning.experiment.state.v1`);
     expect(state.get('cleanup.policy')).toBe('compact');

@@ -50,8 +50,17 @@ describe('the audit log', () => {
 
   it('appends rows whose stored hash recomputes from what reads back', async () => {
     const at = new Date('2026-02-03T04:05:06.789Z');
-    const first = await appendAudit(db, { ...entry(1), at, payload: { z: 1, a: [1.5, { y: true, x: null }], skipped: undefined } });
-    expect(first).toMatchObject({ id: expect.any(Number), at, prev_hash: GENESIS_HASH, payload: { a: [1.5, { x: null, y: true }], z: 1 } });
+    const first = await appendAudit(db, {
+      ...entry(1),
+      at,
+      payload: { z: 1, a: [1.5, { y: true, x: null }], skipped: undefined },
+    });
+    expect(first).toMatchObject({
+      id: expect.any(Number),
+      at,
+      prev_hash: GENESIS_HASH,
+      payload: { a: [1.5, { x: null, y: true }], z: 1 },
+    });
     expect(first.hash).toBe(auditHash(first, GENESIS_HASH));
     const second = await appendAudit(db, { ...entry(2), agent_id: null });
     expect(second.prev_hash).toBe(first.hash);
@@ -71,8 +80,22 @@ describe('the audit log', () => {
   });
 
   it('refuses an insert that does not extend the chain head, even from a writer that skips appendAudit', async () => {
-    const forged = { at: new Date(), actor: 'x', action: 'y', subject_type: 's', subject_id: 'i', payload: '{}', prev_hash: GENESIS_HASH, hash: 'b'.repeat(64) };
-    const error = await pgError(db.insertInto('audit_log').values({ id: 999_999, ...forged }).execute());
+    const forged = {
+      at: new Date(),
+      actor: 'x',
+      action: 'y',
+      subject_type: 's',
+      subject_id: 'i',
+      payload: '{}',
+      prev_hash: GENESIS_HASH,
+      hash: 'b'.repeat(64),
+    };
+    const error = await pgError(
+      db
+        .insertInto('audit_log')
+        .values({ id: 999_999, ...forged })
+        .execute(),
+    );
     expect(error.code).toBe('23001');
     expect(error.message).toMatch(/does not extend the chain head/);
   });
@@ -110,12 +133,21 @@ describe('the audit log', () => {
   });
 
   it('lists an agent’s entries newest first, in pages', async () => {
-    const all = await db.selectFrom('audit_log').select('id').where('agent_id', '=', 'agent-5').orderBy('id', 'desc').execute();
+    const all = await db
+      .selectFrom('audit_log')
+      .select('id')
+      .where('agent_id', '=', 'agent-5')
+      .orderBy('id', 'desc')
+      .execute();
     expect(all).toHaveLength(25);
     const seen: number[] = [];
     let before: number | undefined;
     for (;;) {
-      const page = await listAudit(db, { agent_id: 'agent-5', limit: 10, ...(before === undefined ? {} : { before_id: before }) });
+      const page = await listAudit(db, {
+        agent_id: 'agent-5',
+        limit: 10,
+        ...(before === undefined ? {} : { before_id: before }),
+      });
       seen.push(...page.entries.map((e) => e.id));
       expect(page.entries.every((e) => e.agent_id === 'agent-5')).toBe(true);
       if (page.next_before_id === null) break;
@@ -154,7 +186,12 @@ describe('tampering with the audit log', () => {
     await withTriggerDisabled(db, 'audit_log_append_only', () =>
       sql`UPDATE audit_log SET payload = jsonb_set(payload, '{step}', '1000') WHERE id = ${target}`.execute(db),
     );
-    expect(await verifyAuditChain(db, { pageSize: 7 })).toMatchObject({ ok: false, firstBrokenId: target, reason: 'hash_mismatch', rows: 17 });
+    expect(await verifyAuditChain(db, { pageSize: 7 })).toMatchObject({
+      ok: false,
+      firstBrokenId: target,
+      reason: 'hash_mismatch',
+      rows: 17,
+    });
 
     const out: string[] = [];
     const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true));
@@ -163,7 +200,11 @@ describe('tampering with the audit log', () => {
     } finally {
       write.mockRestore();
     }
-    expect(out.join('')).toMatch(new RegExp(`^audit chain broken at row ${target}: hash_mismatch \\(expected [0-9a-f]{64}, found [0-9a-f]{64}\\)\\n$`));
+    expect(out.join('')).toMatch(
+      new RegExp(
+        `^audit chain broken at row ${target}: hash_mismatch \\(expected [0-9a-f]{64}, found [0-9a-f]{64}\\)\\n$`,
+      ),
+    );
 
     // Put back, the chain verifies again.
     await withTriggerDisabled(db, 'audit_log_append_only', () =>
@@ -173,8 +214,14 @@ describe('tampering with the audit log', () => {
   });
 
   it('a deleted middle row is named by its successor', async () => {
-    await withTriggerDisabled(db, 'audit_log_append_only', () => db.deleteFrom('audit_log').where('id', '=', ids[9]!).execute());
-    expect(await verifyAuditChain(db)).toMatchObject({ ok: false, firstBrokenId: ids[10], reason: 'prev_hash_mismatch' });
+    await withTriggerDisabled(db, 'audit_log_append_only', () =>
+      db.deleteFrom('audit_log').where('id', '=', ids[9]!).execute(),
+    );
+    expect(await verifyAuditChain(db)).toMatchObject({
+      ok: false,
+      firstBrokenId: ids[10],
+      reason: 'prev_hash_mismatch',
+    });
   });
 
   it('two rows reordered (their contents exchanged, ids in place) are named at the first', async () => {
@@ -186,13 +233,27 @@ describe('tampering with the audit log', () => {
   });
 
   it('rows deleted from the start are detected: the first row does not follow the genesis', async () => {
-    await withTriggerDisabled(db, 'audit_log_append_only', () => db.deleteFrom('audit_log').where('id', '<', ids[3]!).execute());
-    expect(await verifyAuditChain(db)).toMatchObject({ ok: false, firstBrokenId: ids[3], reason: 'prev_hash_mismatch', expected: GENESIS_HASH });
+    await withTriggerDisabled(db, 'audit_log_append_only', () =>
+      db.deleteFrom('audit_log').where('id', '<', ids[3]!).execute(),
+    );
+    expect(await verifyAuditChain(db)).toMatchObject({
+      ok: false,
+      firstBrokenId: ids[3],
+      reason: 'prev_hash_mismatch',
+      expected: GENESIS_HASH,
+    });
   });
 
   it('rows cut off the end are detected against the chain head', async () => {
-    await withTriggerDisabled(db, 'audit_log_append_only', () => db.deleteFrom('audit_log').where('id', '>=', ids[27]!).execute());
-    expect(await verifyAuditChain(db)).toMatchObject({ ok: false, rows: 27, firstBrokenId: ids[29], reason: 'head_mismatch' });
+    await withTriggerDisabled(db, 'audit_log_append_only', () =>
+      db.deleteFrom('audit_log').where('id', '>=', ids[27]!).execute(),
+    );
+    expect(await verifyAuditChain(db)).toMatchObject({
+      ok: false,
+      rows: 27,
+      firstBrokenId: ids[29],
+      reason: 'head_mismatch',
+    });
   });
 
   it('a truncated log is detected against the chain head', async () => {
@@ -209,8 +270,18 @@ describe('tampering with the audit log', () => {
   });
 
   it('a chain head moved back is detected: the chain runs past it', async () => {
-    const earlier = await db.selectFrom('audit_log').select(['id', 'hash']).where('id', '=', ids[8]!).executeTakeFirstOrThrow();
+    const earlier = await db
+      .selectFrom('audit_log')
+      .select(['id', 'hash'])
+      .where('id', '=', ids[8]!)
+      .executeTakeFirstOrThrow();
     await db.updateTable('audit_chain_head').set({ last_id: earlier.id, last_hash: earlier.hash }).execute();
-    expect(await verifyAuditChain(db)).toMatchObject({ ok: false, rows: 30, firstBrokenId: ids[9], reason: 'head_mismatch', expected: earlier.hash });
+    expect(await verifyAuditChain(db)).toMatchObject({
+      ok: false,
+      rows: 30,
+      firstBrokenId: ids[9],
+      reason: 'head_mismatch',
+      expected: earlier.hash,
+    });
   });
 });

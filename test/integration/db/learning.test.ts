@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerAgent, registerAgentVersion } from '../../../lib/db/repositories/agents.ts';
-import { decideApproval, getApproval, recordAutoApproval, requestApproval } from '../../../lib/db/repositories/approvals.ts';
+import {
+  decideApproval,
+  getApproval,
+  recordAutoApproval,
+  requestApproval,
+} from '../../../lib/db/repositories/approvals.ts';
 import { getActiveExperiment, insertExperiment, updateExperiment } from '../../../lib/db/repositories/experiments.ts';
 import { getProposal, insertProposal } from '../../../lib/db/repositories/proposals.ts';
 import { closeSession, getOpenSession, openSession, setSessionStatus } from '../../../lib/db/repositories/sessions.ts';
@@ -21,8 +26,14 @@ afterAll(() => fresh.drop());
 async function agentWithVersions(): Promise<{ agentId: string; baseline: string; candidate: string }> {
   const agentId = `agent-${randomUUID()}`;
   await registerAgent(db, { id: agentId, name: 'support bot' });
-  const baseline = await registerAgentVersion(db, { agent_id: agentId, config: { model: 'm1', instructions: 'be kind' } });
-  const candidate = await registerAgentVersion(db, { agent_id: agentId, config: { model: 'm1', instructions: 'be kind and brief' } });
+  const baseline = await registerAgentVersion(db, {
+    agent_id: agentId,
+    config: { model: 'm1', instructions: 'be kind' },
+  });
+  const candidate = await registerAgentVersion(db, {
+    agent_id: agentId,
+    config: { model: 'm1', instructions: 'be kind and brief' },
+  });
   return { agentId, baseline: baseline.version.id, candidate: candidate.version.id };
 }
 
@@ -57,18 +68,39 @@ const experimentInput = (agentId: string, proposalId: string) => ({
 describe('sessions: single flight', () => {
   it('a second open session for the same agent is refused with a typed result, and allowed once the first is closed', async () => {
     const { agentId } = await agentWithVersions();
-    const first = await openSession(db, { agent_id: agentId, trigger: 'threshold', signals: { score: 0.4 }, reason: 'score fell' });
-    expect(first).toMatchObject({ ok: true, session: { agent_id: agentId, status: 'open', trigger: 'threshold', signals: { score: 0.4 } } });
+    const first = await openSession(db, {
+      agent_id: agentId,
+      trigger: 'threshold',
+      signals: { score: 0.4 },
+      reason: 'score fell',
+    });
+    expect(first).toMatchObject({
+      ok: true,
+      session: { agent_id: agentId, status: 'open', trigger: 'threshold', signals: { score: 0.4 } },
+    });
     if (!first.ok) return;
     const second = await openSession(db, { agent_id: agentId, trigger: 'manual', signals: {}, started_by: 'alice' });
     expect(second).toEqual({ ok: false, reason: 'session_open', openSessionId: first.session.id });
 
     // Moving along keeps it the open one; ending it frees the agent.
-    expect(await setSessionStatus(db, first.session.id, 'experimenting')).toMatchObject({ ok: true, session: { status: 'experimenting' } });
-    expect(await openSession(db, { agent_id: agentId, trigger: 'manual', signals: {} })).toMatchObject({ ok: false, reason: 'session_open' });
+    expect(await setSessionStatus(db, first.session.id, 'experimenting')).toMatchObject({
+      ok: true,
+      session: { status: 'experimenting' },
+    });
+    expect(await openSession(db, { agent_id: agentId, trigger: 'manual', signals: {} })).toMatchObject({
+      ok: false,
+      reason: 'session_open',
+    });
     const closed = await closeSession(db, first.session.id, { status: 'failed', reason: 'no proposal' });
-    expect(closed).toMatchObject({ ok: true, session: { status: 'failed', close_reason: 'no proposal', closed_at: expect.any(Date) } });
-    expect(await closeSession(db, first.session.id)).toMatchObject({ ok: false, reason: 'already_closed', session: { status: 'failed' } });
+    expect(closed).toMatchObject({
+      ok: true,
+      session: { status: 'failed', close_reason: 'no proposal', closed_at: expect.any(Date) },
+    });
+    expect(await closeSession(db, first.session.id)).toMatchObject({
+      ok: false,
+      reason: 'already_closed',
+      session: { status: 'failed' },
+    });
     expect(await setSessionStatus(db, first.session.id, 'open')).toMatchObject({ ok: false, reason: 'already_closed' });
     expect(await openSession(db, { agent_id: agentId, trigger: 'manual', signals: {} })).toMatchObject({ ok: true });
   });
@@ -77,7 +109,9 @@ describe('sessions: single flight', () => {
     const { agentId } = await agentWithVersions();
     await openSession(db, { agent_id: agentId, trigger: 'threshold', signals: {} });
     const after = await db.transaction().execute(async (trx) => {
-      expect(await openSession(trx, { agent_id: agentId, trigger: 'threshold', signals: {} })).toMatchObject({ ok: false });
+      expect(await openSession(trx, { agent_id: agentId, trigger: 'threshold', signals: {} })).toMatchObject({
+        ok: false,
+      });
       return (await sql<{ one: number }>`SELECT 1 AS one`.execute(trx)).rows[0]?.one;
     });
     expect(after).toBe(1);
@@ -89,7 +123,12 @@ describe('sessions: single flight', () => {
     const results = await Promise.all(
       Array.from({ length: 5 }, (_, i) =>
         db.transaction().execute(async (trx) => {
-          const result = await openSession(trx, { agent_id: agentId, trigger: 'scheduled', slot, signals: { replica: i } });
+          const result = await openSession(trx, {
+            agent_id: agentId,
+            trigger: 'scheduled',
+            slot,
+            signals: { replica: i },
+          });
           await sql`SELECT pg_sleep(0.02)`.execute(trx);
           return result;
         }),
@@ -97,7 +136,8 @@ describe('sessions: single flight', () => {
     );
     const opened = results.filter((r) => r.ok);
     expect(opened).toHaveLength(1);
-    for (const refused of results.filter((r) => !r.ok)) expect(['session_open', 'slot_taken']).toContain(refused.reason);
+    for (const refused of results.filter((r) => !r.ok))
+      expect(['session_open', 'slot_taken']).toContain(refused.reason);
     const rows = await db.selectFrom('sessions').selectAll().where('agent_id', '=', agentId).execute();
     expect(rows).toHaveLength(1);
 
@@ -107,12 +147,16 @@ describe('sessions: single flight', () => {
       reason: 'slot_taken',
       sessionId: rows[0]!.id,
     });
-    expect(await openSession(db, { agent_id: agentId, trigger: 'scheduled', slot: '2026-03-02T06:00Z', signals: {} })).toMatchObject({ ok: true });
+    expect(
+      await openSession(db, { agent_id: agentId, trigger: 'scheduled', slot: '2026-03-02T06:00Z', signals: {} }),
+    ).toMatchObject({ ok: true });
   });
 
   it('concurrent opens for one agent without a slot also open exactly one', async () => {
     const { agentId } = await agentWithVersions();
-    const results = await Promise.all(Array.from({ length: 6 }, () => openSession(db, { agent_id: agentId, trigger: 'threshold', signals: {} })));
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () => openSession(db, { agent_id: agentId, trigger: 'threshold', signals: {} })),
+    );
     expect(results.filter((r) => r.ok)).toHaveLength(1);
     expect(results.filter((r) => !r.ok).every((r) => r.reason === 'session_open')).toBe(true);
     expect((await getOpenSession(db, agentId))?.id).toBe(results.find((r) => r.ok)?.session.id);
@@ -120,25 +164,56 @@ describe('sessions: single flight', () => {
 
   it('the database enforces the status, trigger and slot rules', async () => {
     const { agentId } = await agentWithVersions();
-    await expect(openSession(db, { agent_id: agentId, trigger: 'cron' as 'manual', signals: {} })).rejects.toThrow(/check constraint/);
-    await expect(openSession(db, { agent_id: agentId, trigger: 'manual', slot: 'x', signals: {} })).rejects.toThrow(/check constraint/);
-    await expect(openSession(db, { agent_id: 'nobody', trigger: 'manual', signals: {} })).rejects.toThrow(/foreign key/);
+    await expect(openSession(db, { agent_id: agentId, trigger: 'cron' as 'manual', signals: {} })).rejects.toThrow(
+      /check constraint/,
+    );
+    await expect(openSession(db, { agent_id: agentId, trigger: 'manual', slot: 'x', signals: {} })).rejects.toThrow(
+      /check constraint/,
+    );
+    await expect(openSession(db, { agent_id: 'nobody', trigger: 'manual', signals: {} })).rejects.toThrow(
+      /foreign key/,
+    );
   });
 });
 
 describe('proposals', () => {
   it('are stored with their risk fields, and auto-eligibility is refused above the low tier', async () => {
     const { proposalId, agentId } = await proposalFor();
-    expect(await getProposal(db, proposalId)).toMatchObject({ agent_id: agentId, risk_tier: 'low', auto_eligible: true, risk_reasons: ['instruction_only'] });
+    expect(await getProposal(db, proposalId)).toMatchObject({
+      agent_id: agentId,
+      risk_tier: 'low',
+      auto_eligible: true,
+      risk_reasons: ['instruction_only'],
+    });
     const { sessionId } = await proposalFor();
     const { baseline, candidate, agentId: other } = await agentWithVersions();
     const session = await openSession(db, { agent_id: other, trigger: 'manual', signals: {} });
     if (!session.ok) throw new Error('no session');
-    const high = { session_id: session.session.id, agent_id: other, baseline_version_id: baseline, candidate_version_id: candidate, change: {}, risk_reasons: ['model_change'], generator: 't' };
-    await expect(insertProposal(db, { ...high, risk_tier: 'high', auto_eligible: true })).rejects.toThrow(/check constraint/);
-    expect(await insertProposal(db, { ...high, risk_tier: 'high', auto_eligible: false })).toMatchObject({ risk_tier: 'high' });
+    const high = {
+      session_id: session.session.id,
+      agent_id: other,
+      baseline_version_id: baseline,
+      candidate_version_id: candidate,
+      change: {},
+      risk_reasons: ['model_change'],
+      generator: 't',
+    };
+    await expect(insertProposal(db, { ...high, risk_tier: 'high', auto_eligible: true })).rejects.toThrow(
+      /check constraint/,
+    );
+    expect(await insertProposal(db, { ...high, risk_tier: 'high', auto_eligible: false })).toMatchObject({
+      risk_tier: 'high',
+    });
     // A version of another agent cannot be a baseline.
-    await expect(insertProposal(db, { ...high, session_id: sessionId, agent_id: agentId, risk_tier: 'high', auto_eligible: false })).rejects.toThrow(/foreign key/);
+    await expect(
+      insertProposal(db, {
+        ...high,
+        session_id: sessionId,
+        agent_id: agentId,
+        risk_tier: 'high',
+        auto_eligible: false,
+      }),
+    ).rejects.toThrow(/foreign key/);
   });
 });
 
@@ -146,9 +221,16 @@ describe('experiments', () => {
   it('start at version 1; a second active experiment for the agent is refused with a typed result', async () => {
     const { agentId, proposalId } = await proposalFor();
     const first = await insertExperiment(db, experimentInput(agentId, proposalId));
-    expect(first).toMatchObject({ ok: true, experiment: { version: 1, status: 'running', shadow_run_count: 0, decision: null } });
+    expect(first).toMatchObject({
+      ok: true,
+      experiment: { version: 1, status: 'running', shadow_run_count: 0, decision: null },
+    });
     if (!first.ok) return;
-    expect(await insertExperiment(db, experimentInput(agentId, proposalId))).toEqual({ ok: false, reason: 'experiment_active', activeExperimentId: first.experiment.id });
+    expect(await insertExperiment(db, experimentInput(agentId, proposalId))).toEqual({
+      ok: false,
+      reason: 'experiment_active',
+      activeExperimentId: first.experiment.id,
+    });
     expect((await getActiveExperiment(db, agentId))?.id).toBe(first.experiment.id);
   });
 
@@ -160,7 +242,10 @@ describe('experiments', () => {
     const results = await Promise.all(
       [0.1, 0.25].map((share) =>
         db.transaction().execute(async (trx) => {
-          const result = await updateExperiment(trx, id, 1, { candidate_share: share, traffic_split: { candidate: share } });
+          const result = await updateExperiment(trx, id, 1, {
+            candidate_share: share,
+            traffic_split: { candidate: share },
+          });
           await sql`SELECT pg_sleep(0.05)`.execute(trx);
           return result;
         }),
@@ -175,10 +260,28 @@ describe('experiments', () => {
     expect(winner.experiment.updated_at.getTime()).toBeGreaterThanOrEqual(inserted.experiment.updated_at.getTime());
 
     // The loser re-reads and retries at the current version; a stale version stays refused.
-    expect(await updateExperiment(db, id, 1, { status: 'paused' })).toMatchObject({ ok: false, reason: 'version_conflict', currentVersion: 2 });
-    const ended = await updateExperiment(db, id, 2, { status: 'promoted', decision: { verdict: 'promote', lift: 0.04 } });
-    expect(ended).toMatchObject({ ok: true, experiment: { version: 3, status: 'promoted', ended_at: expect.any(Date), decision: { verdict: 'promote', lift: 0.04 } } });
-    expect(await updateExperiment(db, 'no-such-experiment', 1, { status: 'closed' })).toEqual({ ok: false, reason: 'not_found' });
+    expect(await updateExperiment(db, id, 1, { status: 'paused' })).toMatchObject({
+      ok: false,
+      reason: 'version_conflict',
+      currentVersion: 2,
+    });
+    const ended = await updateExperiment(db, id, 2, {
+      status: 'promoted',
+      decision: { verdict: 'promote', lift: 0.04 },
+    });
+    expect(ended).toMatchObject({
+      ok: true,
+      experiment: {
+        version: 3,
+        status: 'promoted',
+        ended_at: expect.any(Date),
+        decision: { verdict: 'promote', lift: 0.04 },
+      },
+    });
+    expect(await updateExperiment(db, 'no-such-experiment', 1, { status: 'closed' })).toEqual({
+      ok: false,
+      reason: 'not_found',
+    });
     // Ended, it no longer blocks the next experiment.
     expect(await insertExperiment(db, experimentInput(agentId, proposalId))).toMatchObject({ ok: true });
   });
@@ -187,9 +290,9 @@ describe('experiments', () => {
     const { agentId, proposalId } = await proposalFor();
     const inserted = await insertExperiment(db, experimentInput(agentId, proposalId));
     if (!inserted.ok) throw new Error('no experiment');
-    await expect(db.updateTable('experiments').set({ status: 'paused' }).where('id', '=', inserted.experiment.id).execute()).rejects.toThrow(
-      /version must increase/,
-    );
+    await expect(
+      db.updateTable('experiments').set({ status: 'paused' }).where('id', '=', inserted.experiment.id).execute(),
+    ).rejects.toThrow(/version must increase/);
   });
 });
 
@@ -198,8 +301,15 @@ describe('approvals', () => {
     const { agentId, proposalId } = await proposalFor();
     const experiment = await insertExperiment(db, experimentInput(agentId, proposalId));
     if (!experiment.ok) throw new Error('no experiment');
-    const requested = await requestApproval(db, { experiment_id: experiment.experiment.id, proposal_id: proposalId, expires_at: new Date(Date.now() + 86_400_000) });
-    expect(requested).toMatchObject({ created: true, approval: { decision: null, auto_approved: false, decided_at: null } });
+    const requested = await requestApproval(db, {
+      experiment_id: experiment.experiment.id,
+      proposal_id: proposalId,
+      expires_at: new Date(Date.now() + 86_400_000),
+    });
+    expect(requested).toMatchObject({
+      created: true,
+      approval: { decision: null, auto_approved: false, decided_at: null },
+    });
     const again = await requestApproval(db, { experiment_id: experiment.experiment.id, proposal_id: proposalId });
     expect(again).toEqual({ created: false, approval: requested.approval });
 
@@ -212,20 +322,47 @@ describe('approvals', () => {
     expect(applied).toHaveLength(1);
     const stored = await getApproval(db, id);
     for (const result of [first, second]) expect(result).toMatchObject({ ok: true, approval: stored });
-    const late = await decideApproval(db, id, { decision: stored!.decision === 'approved' ? 'rejected' : 'approved', approver: 'carol' });
+    const late = await decideApproval(db, id, {
+      decision: stored!.decision === 'approved' ? 'rejected' : 'approved',
+      approver: 'carol',
+    });
     expect(late).toEqual({ ok: true, applied: false, approval: stored });
-    expect(await decideApproval(db, 'no-such-approval', { decision: 'approved', approver: 'x' })).toEqual({ ok: false, reason: 'not_found' });
-    await expect(db.updateTable('approvals').set({ reason: 'edited' }).where('id', '=', id).execute()).rejects.toThrow(/already decided/);
+    expect(await decideApproval(db, 'no-such-approval', { decision: 'approved', approver: 'x' })).toEqual({
+      ok: false,
+      reason: 'not_found',
+    });
+    await expect(db.updateTable('approvals').set({ reason: 'edited' }).where('id', '=', id).execute()).rejects.toThrow(
+      /already decided/,
+    );
   });
 
   it('records an auto-approval as decided by the system', async () => {
     const { agentId, proposalId } = await proposalFor();
     const experiment = await insertExperiment(db, experimentInput(agentId, proposalId));
     if (!experiment.ok) throw new Error('no experiment');
-    const approval = await recordAutoApproval(db, { experiment_id: experiment.experiment.id, proposal_id: proposalId, reason: 'low risk, passed' });
-    expect(approval).toMatchObject({ decision: 'auto_approved', auto_approved: true, approver: 'learnloop', decided_at: expect.any(Date) });
+    const approval = await recordAutoApproval(db, {
+      experiment_id: experiment.experiment.id,
+      proposal_id: proposalId,
+      reason: 'low risk, passed',
+    });
+    expect(approval).toMatchObject({
+      decision: 'auto_approved',
+      auto_approved: true,
+      approver: 'learnloop',
+      decided_at: expect.any(Date),
+    });
     await expect(
-      db.insertInto('approvals').values({ id: randomUUID(), experiment_id: experiment.experiment.id, proposal_id: proposalId, decision: 'approved', auto_approved: true, decided_at: new Date() }).execute(),
+      db
+        .insertInto('approvals')
+        .values({
+          id: randomUUID(),
+          experiment_id: experiment.experiment.id,
+          proposal_id: proposalId,
+          decision: 'approved',
+          auto_approved: true,
+          decided_at: new Date(),
+        })
+        .execute(),
     ).rejects.toThrow(/check constraint/);
   });
 });

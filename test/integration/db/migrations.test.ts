@@ -44,13 +44,17 @@ describe('migrations', () => {
   };
   const functions = async () => {
     const { rows } = await sql<{ name: string }>`
-      SELECT p.proname AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public'`.execute(fresh.db);
+      SELECT p.proname AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public'`.execute(
+      fresh.db,
+    );
     return rows.map((r) => r.name);
   };
 
   it('migrate up to latest on an empty database, then report nothing left to do', async () => {
     const applied = await migrateToLatest(fresh.db);
-    expect(applied.map((r) => [r.migrationName, r.direction, r.status])).toEqual(Object.keys(migrations).map((name) => [name, 'Up', 'Success']));
+    expect(applied.map((r) => [r.migrationName, r.direction, r.status])).toEqual(
+      Object.keys(migrations).map((name) => [name, 'Up', 'Success']),
+    );
     expect(await learnloopTables()).toEqual(tables);
     expect(await migrateToLatest(fresh.db)).toEqual([]);
   });
@@ -95,6 +99,8 @@ describe('migrations', () => {
       err.mockRestore();
     }
     const [secondLast, last] = Object.keys(migrations).slice(-2);
-    expect(out.join('')).toBe(`reverted ${last}\nreverted ${secondLast}\napplied  ${secondLast}\napplied  ${last}\ndatabase is up to date\n`);
+    expect(out.join('')).toBe(
+      `reverted ${last}\nreverted ${secondLast}\napplied  ${secondLast}\napplied  ${last}\ndatabase is up to date\n`,
+    );
   });
 });

@@ -4,7 +4,18 @@ import { describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../../lib/audit/verify.ts';
 import type { JudgeState } from '../../../services/experiment-judge/model.ts';
 import { replayAuditEntry } from '../../../services/experiment-judge/replay.ts';
-import { abRuns, eventually, experimentStatus, hour, minute, produceRuns, readEvents, seedExperiment, testPolicy, type TaggedRuns } from '../../helpers/judge.ts';
+import {
+  abRuns,
+  eventually,
+  experimentStatus,
+  hour,
+  minute,
+  produceRuns,
+  readEvents,
+  seedExperiment,
+  testPolicy,
+  type TaggedRuns,
+} from '../../helpers/judge.ts';
 import { startJudgeProcess, type JudgeProcess } from '../../helpers/judge-service.ts';
 import { testClients } from '../../helpers/clients.ts';
 import { useCleanups } from '../../helpers/cleanups.ts';
@@ -33,7 +44,12 @@ describe('experiment-judge: a crash mid-experiment', () => {
       split: { candidateBasisPoints: 1000, baselineBasisPoints: 1000, shadowSampleBasisPoints: 0 },
       rampSchedule: [step(1000), step(2500), step(5000)],
     });
-    const runs = abRuns(e, 800, { baseline: { scoreMean: 0.6, failureRate: 0.02 }, candidate: { scoreMean: 0.72, failureRate: 0.02 } }, { seed: 11, intervalMs: 20_000 });
+    const runs = abRuns(
+      e,
+      800,
+      { baseline: { scoreMean: 0.6, failureRate: 0.02 }, candidate: { scoreMean: 0.72, failureRate: 0.02 } },
+      { seed: 11, intervalMs: 20_000 },
+    );
 
     let judge: JudgeProcess = await startJudgeProcess(env);
     cleanup(() => judge.kill());
@@ -51,9 +67,15 @@ describe('experiment-judge: a crash mid-experiment', () => {
     const state = await eventually(
       'every run of phase A counted',
       async () => {
-        const row = await sql<{ state: JudgeState }>`SELECT state FROM judge_experiments WHERE experiment_id = ${e.experimentId}`.execute(database.db);
+        const row = await sql<{
+          state: JudgeState;
+        }>`SELECT state FROM judge_experiments WHERE experiment_id = ${e.experimentId}`.execute(database.db);
         const s = row.rows[0]?.state;
-        return s && s.statistics.baseline.score.n + s.statistics.candidate.score.n === 400 && s.statistics.baseline.failure.n + s.statistics.candidate.failure.n === 400 ? s : undefined;
+        return s &&
+          s.statistics.baseline.score.n + s.statistics.candidate.score.n === 400 &&
+          s.statistics.baseline.failure.n + s.statistics.candidate.failure.n === 400
+          ? s
+          : undefined;
       },
       90_000,
     );
@@ -62,15 +84,24 @@ describe('experiment-judge: a crash mid-experiment', () => {
     expect(state.statistics.candidate.failure.n).toBe(expected.candidate);
     expect(state.statistics.baseline.score.n).toBe(expected.baseline);
     expect(state.statistics.candidate.score.n).toBe(expected.candidate);
-    const units = state.statistics.splitPeriods.reduce((sum, p) => ({ baseline: sum.baseline + p.baseline, candidate: sum.candidate + p.candidate }), { baseline: 0, candidate: 0 });
+    const units = state.statistics.splitPeriods.reduce(
+      (sum, p) => ({ baseline: sum.baseline + p.baseline, candidate: sum.candidate + p.candidate }),
+      { baseline: 0, candidate: 0 },
+    );
     expect(units).toEqual(expected);
     expect(await experimentStatus(database.db, e.experimentId)).toBe('running');
 
     // Phase B: the rest, and the promotion.
     await produceRuns(kafka, serde, prefix, slice(runs, 400, 800));
-    await eventually('promotion', async () => ((await experimentStatus(database.db, e.experimentId)) === 'promoted' ? true : undefined), 90_000);
+    await eventually(
+      'promotion',
+      async () => ((await experimentStatus(database.db, e.experimentId)) === 'promoted' ? true : undefined),
+      90_000,
+    );
     await eventually('outbox published', async () => {
-      const { rows } = await sql<{ n: string }>`SELECT count(*) AS n FROM outbox WHERE producer = ${`${prefix}.experiment-judge`}`.execute(database.db);
+      const { rows } = await sql<{
+        n: string;
+      }>`SELECT count(*) AS n FROM outbox WHERE producer = ${`${prefix}.experiment-judge`}`.execute(database.db);
       return Number(rows[0]?.n) === 0 ? true : undefined;
     });
 
@@ -83,11 +114,24 @@ describe('experiment-judge: a crash mid-experiment', () => {
     expect(await readEvents(kafka, serde, prefix, 'learning.version.promoted.v1')).toHaveLength(1);
     const verdicts = await readEvents(kafka, serde, prefix, 'learning.experiment.verdict.v1');
     expect(new Set(verdicts.map((v) => v.eventId)).size).toBe(verdicts.length);
-    expect(verdicts.filter((v) => v.decision !== 'continue').map((v) => v.decision)).toEqual(['ramp', 'ramp', 'promote']);
+    expect(verdicts.filter((v) => v.decision !== 'continue').map((v) => v.decision)).toEqual([
+      'ramp',
+      'ramp',
+      'promote',
+    ]);
     expect(await readEvents(kafka, serde, prefix, 'learning.dlq.v1')).toEqual([]);
-    const approvals = await database.db.selectFrom('approvals').selectAll().where('experiment_id', '=', e.experimentId).execute();
+    const approvals = await database.db
+      .selectFrom('approvals')
+      .selectAll()
+      .where('experiment_id', '=', e.experimentId)
+      .execute();
     expect(approvals.map((a) => a.decision)).toEqual(['auto_approved']);
-    const audit = await database.db.selectFrom('audit_log').selectAll().where('subject_id', '=', e.experimentId).orderBy('id').execute();
+    const audit = await database.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('subject_id', '=', e.experimentId)
+      .orderBy('id')
+      .execute();
     expect(audit).toHaveLength(verdicts.length);
     for (const row of audit) expect(replayAuditEntry(row)).toMatchObject({ matches: true });
     expect(await verifyAuditChain(database.db)).toMatchObject({ ok: true });

@@ -17,7 +17,12 @@ function recordedDecision(): DecisionAuditPayload {
   const rng = seededRandom(5);
   for (let i = 0; i < 3000; i++) {
     for (const side of ['baseline', 'candidate'] as const) {
-      addCompletion(statistics, side, { failure: rng.uniform() < 0.03 ? 1 : 0, guardrailHit: 0, costUsd: 0.004, latencyMs: 900 + rng.normal(0, 50) });
+      addCompletion(statistics, side, {
+        failure: rng.uniform() < 0.03 ? 1 : 0,
+        guardrailHit: 0,
+        costUsd: 0.004,
+        latencyMs: 900 + rng.normal(0, 50),
+      });
       addEvaluation(statistics, side, { score: rng.normal(side === 'baseline' ? 0.6 : 0.7, 0.15), passed: 1 });
     }
   }
@@ -64,7 +69,14 @@ describe('learnloop audit replay <id>', () => {
     const env = { DATABASE_URL: database().url };
     const payload = recordedDecision();
     expect(payload.decision.action).toBe('promote');
-    const genuine = await appendAudit(db, { actor: 'experiment-judge', action: 'experiment.promoted', agent_id: 'a', subject_type: 'experiment', subject_id: 'exp-1', payload });
+    const genuine = await appendAudit(db, {
+      actor: 'experiment-judge',
+      action: 'experiment.promoted',
+      agent_id: 'a',
+      subject_type: 'experiment',
+      subject_id: 'exp-1',
+      payload,
+    });
     const forged = await appendAudit(db, {
       actor: 'experiment-judge',
       action: 'experiment.promoted',
@@ -74,7 +86,13 @@ describe('learnloop audit replay <id>', () => {
       // Someone changed the recorded minimum runs after the fact: the recorded decision no longer follows from the inputs.
       payload: { ...payload, inputs: { ...payload.inputs, policy: { ...policy, minRunsPerArm: 5000 } } },
     });
-    const other = await appendAudit(db, { actor: 'alice', action: 'policy.updated', subject_type: 'policy', subject_id: 'a', payload: { x: 1 } });
+    const other = await appendAudit(db, {
+      actor: 'alice',
+      action: 'policy.updated',
+      subject_type: 'policy',
+      subject_id: 'a',
+      payload: { x: 1 },
+    });
 
     const ok = await run([String(genuine.id)], env);
     expect(ok.code).toBe(0);
@@ -86,7 +104,11 @@ describe('learnloop audit replay <id>', () => {
     expect(bad.out).toContain('decision.action: recorded "promote", recomputed "continue"');
 
     const json = await run([String(forged.id), '--json'], env);
-    expect(JSON.parse(json.out)).toMatchObject({ matches: false, recorded: { action: 'promote' }, recomputed: { action: 'continue', reasons: ['minimum_runs_not_reached'] } });
+    expect(JSON.parse(json.out)).toMatchObject({
+      matches: false,
+      recorded: { action: 'promote' },
+      recomputed: { action: 'continue', reasons: ['minimum_runs_not_reached'] },
+    });
 
     expect((await run([String(other.id)], env)).code).toBe(1);
     expect((await run(['999999'], env)).err).toContain('no audit entry 999999');

@@ -42,12 +42,23 @@ describe('a consumer killed with SIGKILL again and again', () => {
       MAX_BYTES_PER_PARTITION: '16384',
     };
     const start = async (): Promise<ChildProcess> => {
-      const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', service], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', service], {
+        env,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       await once(child.stdout!, 'data');
       return child;
     };
     const progress = async () =>
-      Number((await database().db.selectFrom('consumer_offsets').select((eb) => eb.fn.sum<string>('next_offset').as('n')).where('group_id', '=', groupId).executeTakeFirst())?.n ?? 0);
+      Number(
+        (
+          await database()
+            .db.selectFrom('consumer_offsets')
+            .select((eb) => eb.fn.sum<string>('next_offset').as('n'))
+            .where('group_id', '=', groupId)
+            .executeTakeFirst()
+        )?.n ?? 0,
+      );
 
     // Kill at random moments, each time only once the process has made progress since the last kill (or a while has
     // passed), so that the kills land mid-stream: in batches, in commits, in the relay's transactions.
@@ -82,7 +93,9 @@ describe('a consumer killed with SIGKILL again and again', () => {
     }
 
     const emitted = await readAll(kafka, `${prefix}.agent.run.assigned.v1`);
-    const ids = await Promise.all(emitted.map(async (m) => ((await serde.decode(m.value)).value as RunAssigned).eventId));
+    const ids = await Promise.all(
+      emitted.map(async (m) => ((await serde.decode(m.value)).value as RunAssigned).eventId),
+    );
     expect(ids).toHaveLength(RECORDS);
     expect(new Set(ids)).toEqual(new Set(runs.map((r) => `assigned-${r.eventId}`)));
     process.stderr.write(`crash test: progress at each kill ${killedAt.join(', ')}\n`);

@@ -39,16 +39,28 @@ describe('the outbox relay', () => {
     const bursts = 20;
     const count = bursts * 10;
     const write = (i: number) =>
-      database().db.transaction().execute((trx) => writeOutbox(trx, producer, [{ topic, key: Buffer.from('agent'), value: Buffer.from(String(i)), eventId: `e-${i}` }]));
+      database()
+        .db.transaction()
+        .execute((trx) =>
+          writeOutbox(trx, producer, [
+            { topic, key: Buffer.from('agent'), value: Buffer.from(String(i)), eventId: `e-${i}` },
+          ]),
+        );
     for (let b = 0; b < bursts; b++) {
       await Promise.all(Array.from({ length: 10 }, (_, j) => write(b * 10 + j)));
       await sleep(b % 5);
     }
-    const last = await database().db.selectFrom('outbox').select((eb) => eb.fn.max('id').as('id')).where('producer', '=', producer).executeTakeFirst();
+    const last = await database()
+      .db.selectFrom('outbox')
+      .select((eb) => eb.fn.max('id').as('id'))
+      .where('producer', '=', producer)
+      .executeTakeFirst();
     const deadline = Date.now() + 30_000;
     while (relay.position() < (last?.id ?? Infinity) && Date.now() < deadline) await sleep(50);
     expect(relay.position()).toBe(last?.id);
     const published = await readAll(kafka, topic);
-    expect(published.map((m) => m.value.toString()).sort((a, b) => Number(a) - Number(b))).toEqual(Array.from({ length: count }, (_, i) => String(i)));
+    expect(published.map((m) => m.value.toString()).sort((a, b) => Number(a) - Number(b))).toEqual(
+      Array.from({ length: count }, (_, i) => String(i)),
+    );
   }, 60_000);
 });

@@ -64,13 +64,16 @@ describe('Postgres stopped and restarted mid-stream', () => {
     await waitUntilDrained(kafka, admin, groupId, topic, 120_000);
     const all = [...before, ...during];
     const actual = await totals(admin);
-    for (let a = 0; a < 9; a++) expect(actual.get(`agent-${a}`)?.runs).toBe(all.filter((r) => r.agentId === `agent-${a}`).length);
+    for (let a = 0; a < 9; a++)
+      expect(actual.get(`agent-${a}`)?.runs).toBe(all.filter((r) => r.agentId === `agent-${a}`).length);
 
     const retries = (await metrics.getSingleMetric('learnloop_consumer_retries_total')?.get())?.values ?? [];
     expect(retries.find((v) => v.labels['cause'] === 'database')?.value ?? 0).toBeGreaterThan(0);
 
     const emitted = await readAll(kafka, `${prefix}.agent.run.assigned.v1`);
-    const ids = await Promise.all(emitted.map(async (m) => ((await serde.decode(m.value)).value as RunAssigned).eventId));
+    const ids = await Promise.all(
+      emitted.map(async (m) => ((await serde.decode(m.value)).value as RunAssigned).eventId),
+    );
     expect(ids).toHaveLength(all.length);
     expect(new Set(ids).size).toBe(all.length);
   }, 240_000);

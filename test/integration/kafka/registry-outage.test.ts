@@ -28,10 +28,15 @@ async function switchableRegistry(target: string): Promise<{ url: string; up: bo
       const base = new URL(target);
       const answer = await fetch(`${base.origin}${req.url}`, {
         method: req.method,
-        headers: { 'content-type': req.headers['content-type'] ?? 'application/json', accept: req.headers.accept ?? '*/*' },
+        headers: {
+          'content-type': req.headers['content-type'] ?? 'application/json',
+          accept: req.headers.accept ?? '*/*',
+        },
         body: chunks.length > 0 ? Buffer.concat(chunks) : undefined,
       });
-      res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await answer.arrayBuffer()));
+      res
+        .writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' })
+        .end(Buffer.from(await answer.arrayBuffer()));
     })();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -75,7 +80,8 @@ describe('the schema registry unreachable', () => {
       await waitUntilDrained(kafka, db, groupId, topic, 60_000);
       const actual = await totals(db);
       for (const [agent, t] of expectedTotals(runs)) expect(actual.get(agent)?.runs, agent).toBe(t.runs);
-      const dead = (await metrics.getSingleMetric('learnloop_consumer_records_dead_lettered_total')?.get())?.values ?? [];
+      const dead =
+        (await metrics.getSingleMetric('learnloop_consumer_records_dead_lettered_total')?.get())?.values ?? [];
       expect(dead.reduce((sum, v) => sum + v.value, 0)).toBe(0);
     } finally {
       await runtime.stop();

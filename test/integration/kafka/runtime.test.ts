@@ -17,7 +17,10 @@ const logger = createLogger({ level: 'error', write: (line) => process.stderr.wr
 const kafka = createKafka({ brokers: connection.KAFKA_BROKERS.split(','), clientId: 'runtime-test', logger });
 const serde = createSerde({ registryUrl: connection.SCHEMA_REGISTRY_URL });
 
-function expectSameTotals(actual: Map<string, { runs: number; cost: number }>, expected: Map<string, { runs: number; cost: number }>) {
+function expectSameTotals(
+  actual: Map<string, { runs: number; cost: number }>,
+  expected: Map<string, { runs: number; cost: number }>,
+) {
   expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort());
   for (const [agent, t] of expected) {
     expect(actual.get(agent)?.runs, agent).toBe(t.runs);
@@ -69,7 +72,9 @@ describe('the consumer runtime', () => {
     }
 
     const emitted = await readAll(kafka, `${prefix}.agent.run.assigned.v1`);
-    const decoded = await Promise.all(emitted.map(async (m) => ({ key: m.key, value: (await serde.decode(m.value)).value as RunAssigned })));
+    const decoded = await Promise.all(
+      emitted.map(async (m) => ({ key: m.key, value: (await serde.decode(m.value)).value as RunAssigned })),
+    );
     expect(decoded).toHaveLength(runs.length);
     expect(new Set(decoded.map((d) => d.value.eventId)).size).toBe(runs.length);
     for (const { key, value } of decoded) expect(key).toBe(value.agentId);
@@ -91,7 +96,10 @@ describe('the consumer runtime', () => {
     // An Avro-valid record the zod rules reject (negative cost), framed with the registered schema's id.
     const validBytes = await serde.encode('agent.run.completed.v1', good[0]!);
     const schemaId = validBytes.readInt32BE(1);
-    const invalid = Buffer.concat([validBytes.subarray(0, 5), avroType('agent.run.completed.v1').toBuffer({ ...runCompleted('agent-p', 98), costUsd: -1 })]);
+    const invalid = Buffer.concat([
+      validBytes.subarray(0, 5),
+      avroType('agent.run.completed.v1').toBuffer({ ...runCompleted('agent-p', 98), costUsd: -1 }),
+    ]);
     const unknownId = Buffer.concat([Buffer.from([0, 0x7f, 0xff, 0xff, 0xf0]), validBytes.subarray(5)]);
     const garbage = Buffer.from('definitely not avro');
 
@@ -127,13 +135,18 @@ describe('the consumer runtime', () => {
     });
     try {
       await waitUntilDrained(kafka, db, groupId, topic);
-      expectSameTotals(await totals(db).then((all) => new Map([...all].filter(([a]) => a === 'agent-p'))), expectedTotals(good));
+      expectSameTotals(
+        await totals(db).then((all) => new Map([...all].filter(([a]) => a === 'agent-p'))),
+        expectedTotals(good),
+      );
     } finally {
       await runtime.stop();
       await db.destroy();
     }
     const letters = await Promise.all(
-      (await readAll(kafka, `${prefix}.learning.dlq.v1`)).map(async (m) => (await serde.decode(m.value)).value as DeadLetter),
+      (await readAll(kafka, `${prefix}.learning.dlq.v1`)).map(
+        async (m) => (await serde.decode(m.value)).value as DeadLetter,
+      ),
     );
     expect(letters.map((l) => l.sourceOffset)).toEqual([10, 21, 22, 33]);
     expect(letters[0]!.error).toMatch(/magic byte|cannot decode/i);

@@ -45,10 +45,19 @@ describe('the router with Kafka unreachable', () => {
       brokers,
       clientId: 'router-under-test',
       logger: quiet,
-      config: { socketFactory: sockets.factory, connectionTimeout: 500, requestTimeout: 2000, retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 500 } },
+      config: {
+        socketFactory: sockets.factory,
+        connectionTimeout: 500,
+        requestTimeout: 2000,
+        retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 500 },
+      },
     });
     const registry = new Registry();
-    const router = await startTestRouter(routerKafka, serde, prefix, quiet, { metrics: registry, maxStateAgeMs: 3000, tagMaxDelayMs: 1000 });
+    const router = await startTestRouter(routerKafka, serde, prefix, quiet, {
+      metrics: registry,
+      maxStateAgeMs: 3000,
+      tagMaxDelayMs: 1000,
+    });
     const answers: Assignment[] = [];
     let n = 0;
     const ask = async () => {
@@ -79,17 +88,32 @@ describe('the router with Kafka unreachable', () => {
       expect(during.length).toBeGreaterThan(200);
       expect(slowest).toBeLessThan(500);
       const last = during.slice(-50);
-      for (const a of last) expect(a).toMatchObject({ versionId: 'v-base', experimentId: null, arm: null, shadow: null });
-      expect(await metricValue(registry, 'learnloop_router_fail_safe_total', { reason: 'stale_state' })).toBeGreaterThan(0);
-      expect(await metricValue(registry, 'learnloop_router_fail_safe_total', { reason: 'tagging_unavailable' })).toBeGreaterThan(0);
+      for (const a of last)
+        expect(a).toMatchObject({ versionId: 'v-base', experimentId: null, arm: null, shadow: null });
+      expect(
+        await metricValue(registry, 'learnloop_router_fail_safe_total', { reason: 'stale_state' }),
+      ).toBeGreaterThan(0);
+      expect(
+        await metricValue(registry, 'learnloop_router_fail_safe_total', { reason: 'tagging_unavailable' }),
+      ).toBeGreaterThan(0);
 
       sockets.on();
-      await waitFor('tags flushed after Kafka came back', async () => (router.tagger.pending() === 0 && router.tagger.available() ? true : undefined), 30_000);
+      await waitFor(
+        'tags flushed after Kafka came back',
+        async () => (router.tagger.pending() === 0 && router.tagger.available() ? true : undefined),
+        30_000,
+      );
       await waitFor('enrolling again', async () => ((await ask()).a.arm !== null ? true : undefined), 30_000);
       await waitFor('tags flushed', async () => (router.tagger.pending() === 0 ? true : undefined), 30_000);
       // The state consumer came back too: a change published now is applied.
-      await publish(kafka, serde, prefix, { states: [experimentState({ version: 2, status: 'paused', trafficSplit: split })] });
-      await waitFor('pause applied after the outage', async () => ((await ask()).a.arm === null ? true : undefined), 20_000);
+      await publish(kafka, serde, prefix, {
+        states: [experimentState({ version: 2, status: 'paused', trafficSplit: split })],
+      });
+      await waitFor(
+        'pause applied after the outage',
+        async () => ((await ask()).a.arm === null ? true : undefined),
+        20_000,
+      );
       for (let i = 0; i < 20; i++) expect((await ask()).a.arm).toBeNull();
     } finally {
       await router.stop();
@@ -118,9 +142,13 @@ describe('the router with Kafka unreachable', () => {
     try {
       await waitReady(router);
       await waitFor('state applied', async () => (router.core.describe('agent-1').experiment ? true : undefined));
-      const answers = await Promise.all(Array.from({ length: 100 }, (_, i) => assign(router.httpPort, 'agent-1', `run-${i}`, `user-${i}`)));
+      const answers = await Promise.all(
+        Array.from({ length: 100 }, (_, i) => assign(router.httpPort, 'agent-1', `run-${i}`, `user-${i}`)),
+      );
       for (const a of answers) expect(a).toMatchObject({ versionId: 'v-base', experimentId: null, arm: null });
-      expect(await metricValue(registry, 'learnloop_router_fail_safe_total', { reason: 'tagging_unavailable' })).toBe(100);
+      expect(await metricValue(registry, 'learnloop_router_fail_safe_total', { reason: 'tagging_unavailable' })).toBe(
+        100,
+      );
       expect(router.tagger.pending()).toBe(0);
     } finally {
       await router.stop();
@@ -129,12 +157,24 @@ describe('the router with Kafka unreachable', () => {
   });
 
   it('serves fail-safe answers before any state could be read, and is not ready', async () => {
-    const nowhere = createKafka({ brokers: [`127.0.0.1:${await deadPort()}`], clientId: 'router-no-state', logger: quiet, config: { connectionTimeout: 300, retry: { retries: 1 } } });
+    const nowhere = createKafka({
+      brokers: [`127.0.0.1:${await deadPort()}`],
+      clientId: 'router-no-state',
+      logger: quiet,
+      config: { connectionTimeout: 300, retry: { retries: 1 } },
+    });
     const registry = new Registry();
     const router = await startTestRouter(nowhere, serde, topicPrefix('router-nostate'), quiet, { metrics: registry });
     try {
       const a = await assign(router.httpPort, 'agent-1', 'run-1', 'user-1');
-      expect(a).toEqual({ agentId: 'agent-1', runId: 'run-1', versionId: null, experimentId: null, arm: null, shadow: null });
+      expect(a).toEqual({
+        agentId: 'agent-1',
+        runId: 'run-1',
+        versionId: null,
+        experimentId: null,
+        arm: null,
+        shadow: null,
+      });
       expect((await fetch(`http://127.0.0.1:${router.httpPort}/readyz`)).status).toBe(503);
       expect(await metricValue(registry, 'learnloop_router_fail_safe_total', { reason: 'no_state' })).toBe(1);
     } finally {

@@ -11,7 +11,12 @@ import { readAll } from '../../helpers/kafka-topics.ts';
 
 /** What the router's integration tests share: publishing state, asking the router, reading its tags. */
 
-export async function publish(kafka: Kafka, serde: Serde, prefix: string, records: { states?: ExperimentState[]; promotions?: VersionPromoted[] }): Promise<void> {
+export async function publish(
+  kafka: Kafka,
+  serde: Serde,
+  prefix: string,
+  records: { states?: ExperimentState[]; promotions?: VersionPromoted[] },
+): Promise<void> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {
@@ -32,7 +37,13 @@ export async function publish(kafka: Kafka, serde: Serde, prefix: string, record
   }
 }
 
-export function startTestRouter(kafka: Kafka, serde: Serde, prefix: string, logger: Logger, overrides: Partial<RouterOptions> = {}): Promise<RunningRouter> {
+export function startTestRouter(
+  kafka: Kafka,
+  serde: Serde,
+  prefix: string,
+  logger: Logger,
+  overrides: Partial<RouterOptions> = {},
+): Promise<RunningRouter> {
   return startRouter({
     kafka,
     serde,
@@ -52,7 +63,12 @@ export function startTestRouter(kafka: Kafka, serde: Serde, prefix: string, logg
   });
 }
 
-export async function assign(port: number, agentId: string, runId: string, unitId: string | null = null): Promise<Assignment> {
+export async function assign(
+  port: number,
+  agentId: string,
+  runId: string,
+  unitId: string | null = null,
+): Promise<Assignment> {
   const res = await fetch(`http://127.0.0.1:${port}/v1/assign`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -77,9 +93,15 @@ export async function waitReady(router: RunningRouter): Promise<void> {
 }
 
 /** Every tag on the prefixed assigned topic, decoded, with its key. */
-export async function readTags(kafka: Kafka, serde: Serde, prefix: string): Promise<Array<{ key: string | null; tag: RunAssigned }>> {
+export async function readTags(
+  kafka: Kafka,
+  serde: Serde,
+  prefix: string,
+): Promise<Array<{ key: string | null; tag: RunAssigned }>> {
   const records = await readAll(kafka, `${prefix}.agent.run.assigned.v1`);
-  return Promise.all(records.map(async (r) => ({ key: r.key, tag: (await serde.decode(r.value)).value as RunAssigned })));
+  return Promise.all(
+    records.map(async (r) => ({ key: r.key, tag: (await serde.decode(r.value)).value as RunAssigned })),
+  );
 }
 
 /** The tags a caller was handed, as "runId|arm|experimentId|versionId" (a shadowed run gives two). */
@@ -100,9 +122,15 @@ export function tagsReported(tags: ReadonlyArray<{ tag: RunAssigned }>): string[
   return [...unique.values()].map((t) => `${t.runId}|${t.arm}|${t.experimentId}|${t.versionId}`).sort();
 }
 
-export async function metricValue(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
+export async function metricValue(
+  registry: Registry,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
   const metric = await registry.getSingleMetric(name)?.get();
-  return (metric?.values ?? []).filter((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val)).reduce((sum, v) => sum + v.value, 0);
+  return (metric?.values ?? [])
+    .filter((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val))
+    .reduce((sum, v) => sum + v.value, 0);
 }
 
 /** A port nothing listens on. */

@@ -76,7 +76,7 @@ describe('learnloop stack, as a user drives it', () => {
     expect((await learnloop('stack', 'status')).code).toBe(0);
   }, 120_000);
 
-  it('logs prints the end of a part\'s log', async () => {
+  it("logs prints the end of a part's log", async () => {
     const logs = await learnloop('stack', 'logs', 'kafka', '-n', '5');
     expect(logs.code).toBe(0);
     expect(logs.stdout.trim().split('\n').length).toBeLessThanOrEqual(5);
@@ -94,7 +94,7 @@ describe('learnloop stack, as a user drives it', () => {
     expect(status.stdout.match(/stopped/g)).toHaveLength(3);
   }, 120_000);
 
-  it('a pid file naming somebody else\'s process is reported and never signalled', async () => {
+  it("a pid file naming somebody else's process is reported and never signalled", async () => {
     writeFileSync(join(home, 'run', 'registry.pid'), `${process.pid}\n`);
     const status = await learnloop('stack', 'status');
     expect(status.stdout).toMatch(/^registry\s+crashed.*belongs to another program/m);

@@ -8,10 +8,12 @@ const free = { paused: false, openSessionId: null, runningExperimentId: null, la
 const berlin = { enabled: true, cron: '0 3 * * *', timezone: 'Europe/Berlin' };
 
 describe('cron slots', () => {
-  it('takes the latest slot at or before now, in the policy\'s time zone', () => {
+  it("takes the latest slot at or before now, in the policy's time zone", () => {
     expect(latestSlot(berlin, new Date('2026-11-24T02:00:00Z'))?.toISOString()).toBe('2026-11-24T02:00:00.000Z');
     expect(latestSlot(berlin, new Date('2026-11-24T01:59:59Z'))?.toISOString()).toBe('2026-11-23T02:00:00.000Z');
-    expect(latestSlot({ ...berlin, timezone: 'UTC' }, new Date('2026-11-24T03:00:00Z'))?.toISOString()).toBe('2026-11-24T03:00:00.000Z');
+    expect(latestSlot({ ...berlin, timezone: 'UTC' }, new Date('2026-11-24T03:00:00Z'))?.toISOString()).toBe(
+      '2026-11-24T03:00:00.000Z',
+    );
     expect(latestSlot({ ...berlin, enabled: false }, new Date())).toBeNull();
   });
 
@@ -39,8 +41,14 @@ describe('cron slots', () => {
 
   it('names a bad expression or zone', () => {
     expect(scheduleProblem(berlin)).toBeNull();
-    expect(scheduleProblem({ ...berlin, cron: '61 * * * *' })).toMatchObject({ field: 'cron', message: expect.stringMatching(/61/) });
-    expect(scheduleProblem({ ...berlin, timezone: 'Mars/Olympus' })).toMatchObject({ field: 'timezone', message: expect.stringMatching(/time zone/i) });
+    expect(scheduleProblem({ ...berlin, cron: '61 * * * *' })).toMatchObject({
+      field: 'cron',
+      message: expect.stringMatching(/61/),
+    });
+    expect(scheduleProblem({ ...berlin, timezone: 'Mars/Olympus' })).toMatchObject({
+      field: 'timezone',
+      message: expect.stringMatching(/time zone/i),
+    });
   });
 
   it('refuses a policy whose schedule the scheduler could not run, naming the field', () => {
@@ -61,22 +69,42 @@ describe('cron slots', () => {
 describe('the scheduled backstop', () => {
   const slot = new Date('2026-11-24T03:00:00Z');
   const before = slot.getTime() - 1;
-  const active = (runs: number, first: number | null = before) => ({ runsSinceSession: runs, firstRunSinceSession: first });
+  const active = (runs: number, first: number | null = before) => ({
+    runsSinceSession: runs,
+    firstRunSinceSession: first,
+  });
 
   it('opens a session with minRuns since the last one, and not with one fewer', () => {
     expect(decideScheduled(active(defaultPolicy.trigger.minRuns), slot, free, defaultPolicy)).toEqual({ open: true });
-    expect(decideScheduled(active(defaultPolicy.trigger.minRuns - 1), slot, free, defaultPolicy)).toEqual({ open: false, reason: 'too_few_runs' });
+    expect(decideScheduled(active(defaultPolicy.trigger.minRuns - 1), slot, free, defaultPolicy)).toEqual({
+      open: false,
+      reason: 'too_few_runs',
+    });
   });
 
   it('covers only agents whose runs began before the slot: one that appeared after waits for the next slot', () => {
     expect(decideScheduled(active(1000, slot.getTime()), slot, free, defaultPolicy)).toEqual({ open: true });
-    expect(decideScheduled(active(1000, slot.getTime() + 1), slot, free, defaultPolicy)).toEqual({ open: false, reason: 'no_runs_before_slot' });
+    expect(decideScheduled(active(1000, slot.getTime() + 1), slot, free, defaultPolicy)).toEqual({
+      open: false,
+      reason: 'no_runs_before_slot',
+    });
   });
 
   it('is blocked by a pause, an open session or a running experiment, but not by the threshold cooldown', () => {
-    expect(decideScheduled(active(1000), slot, free, { ...defaultPolicy, paused: true })).toEqual({ open: false, reason: 'paused' });
-    expect(decideScheduled(active(1000), slot, { ...free, openSessionId: 's' }, defaultPolicy)).toEqual({ open: false, reason: 'session_open' });
-    expect(decideScheduled(active(1000), slot, { ...free, runningExperimentId: 'x' }, defaultPolicy)).toEqual({ open: false, reason: 'experiment_running' });
-    expect(decideScheduled(active(1000), slot, { ...free, lastSessionAt: Date.now() }, defaultPolicy)).toEqual({ open: true });
+    expect(decideScheduled(active(1000), slot, free, { ...defaultPolicy, paused: true })).toEqual({
+      open: false,
+      reason: 'paused',
+    });
+    expect(decideScheduled(active(1000), slot, { ...free, openSessionId: 's' }, defaultPolicy)).toEqual({
+      open: false,
+      reason: 'session_open',
+    });
+    expect(decideScheduled(active(1000), slot, { ...free, runningExperimentId: 'x' }, defaultPolicy)).toEqual({
+      open: false,
+      reason: 'experiment_running',
+    });
+    expect(decideScheduled(active(1000), slot, { ...free, lastSessionAt: Date.now() }, defaultPolicy)).toEqual({
+      open: true,
+    });
   });
 });

@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { addToSketch, emptySketch, mergeSketches, quantile, sketchCount } from '../../../services/signal-aggregator/sketch.ts';
+import {
+  addToSketch,
+  emptySketch,
+  mergeSketches,
+  quantile,
+  sketchCount,
+} from '../../../services/signal-aggregator/sketch.ts';
 
 function exactQuantile(values: number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -10,28 +16,36 @@ function exactQuantile(values: number[], q: number): number {
 describe('the latency sketch', () => {
   it('answers every quantile within 2% of the exact value', () => {
     fc.assert(
-      fc.property(fc.array(fc.double({ min: 2, max: 3_600_000, noNaN: true }), { minLength: 1, maxLength: 400 }), fc.constantFrom(0.5, 0.9, 0.95, 0.99), (values, q) => {
-        const sketch = emptySketch();
-        for (const v of values) addToSketch(sketch, v);
-        const exact = exactQuantile(values, q);
-        expect(Math.abs(quantile(sketch, q)! - exact) / exact).toBeLessThanOrEqual(0.0201);
-      }),
+      fc.property(
+        fc.array(fc.double({ min: 2, max: 3_600_000, noNaN: true }), { minLength: 1, maxLength: 400 }),
+        fc.constantFrom(0.5, 0.9, 0.95, 0.99),
+        (values, q) => {
+          const sketch = emptySketch();
+          for (const v of values) addToSketch(sketch, v);
+          const exact = exactQuantile(values, q);
+          expect(Math.abs(quantile(sketch, q)! - exact) / exact).toBeLessThanOrEqual(0.0201);
+        },
+      ),
     );
   });
 
   it('merges into the same sketch as adding everything to one', () => {
     fc.assert(
-      fc.property(fc.array(fc.double({ min: 0, max: 100_000, noNaN: true })), fc.array(fc.double({ min: 0, max: 100_000, noNaN: true })), (a, b) => {
-        const one = emptySketch();
-        const left = emptySketch();
-        const right = emptySketch();
-        for (const v of a) addToSketch(left, v);
-        for (const v of b) addToSketch(right, v);
-        for (const v of [...a, ...b]) addToSketch(one, v);
-        mergeSketches(left, right);
-        expect(left).toEqual(one);
-        expect(sketchCount(left)).toBe(a.length + b.length);
-      }),
+      fc.property(
+        fc.array(fc.double({ min: 0, max: 100_000, noNaN: true })),
+        fc.array(fc.double({ min: 0, max: 100_000, noNaN: true })),
+        (a, b) => {
+          const one = emptySketch();
+          const left = emptySketch();
+          const right = emptySketch();
+          for (const v of a) addToSketch(left, v);
+          for (const v of b) addToSketch(right, v);
+          for (const v of [...a, ...b]) addToSketch(one, v);
+          mergeSketches(left, right);
+          expect(left).toEqual(one);
+          expect(sketchCount(left)).toBe(a.length + b.length);
+        },
+      ),
     );
   });
 

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { WindowSummary } from '../../../lib/contracts/types.generated.ts';
 import { defaultPolicy, type LearningPolicy } from '../../../lib/policy/policy.ts';
-import { crossedThresholds, decideThresholdTrigger, type AgentSituation } from '../../../services/signal-aggregator/thresholds.ts';
+import {
+  crossedThresholds,
+  decideThresholdTrigger,
+  type AgentSituation,
+} from '../../../services/signal-aggregator/thresholds.ts';
 
 const healthy: WindowSummary = {
   windowStart: new Date(0),
@@ -32,11 +36,21 @@ describe('each threshold exactly at, just under and just over its value', () => 
   for (const [metric, field, threshold, direction] of cases) {
     it(`${metric} ${direction} ${threshold}`, () => {
       const at = crossedThresholds({ ...healthy, [field]: threshold }, null, trigger);
-      const inside = crossedThresholds({ ...healthy, [field]: direction === 'above' ? threshold - eps : threshold + eps }, null, trigger);
-      const beyond = crossedThresholds({ ...healthy, [field]: direction === 'above' ? threshold + eps : threshold - eps }, null, trigger);
+      const inside = crossedThresholds(
+        { ...healthy, [field]: direction === 'above' ? threshold - eps : threshold + eps },
+        null,
+        trigger,
+      );
+      const beyond = crossedThresholds(
+        { ...healthy, [field]: direction === 'above' ? threshold + eps : threshold - eps },
+        null,
+        trigger,
+      );
       expect(at).toEqual([]);
       expect(inside).toEqual([]);
-      expect(beyond).toEqual([{ metric, direction, threshold, observed: direction === 'above' ? threshold + eps : threshold - eps }]);
+      expect(beyond).toEqual([
+        { metric, direction, threshold, observed: direction === 'above' ? threshold + eps : threshold - eps },
+      ]);
     });
   }
 
@@ -51,7 +65,9 @@ describe('each threshold exactly at, just under and just over its value', () => 
   });
 
   it('a figure with no data crosses nothing', () => {
-    expect(crossedThresholds({ ...healthy, meanScore: null, negativeFeedbackRate: null, failureRate: null }, null, trigger)).toEqual([]);
+    expect(
+      crossedThresholds({ ...healthy, meanScore: null, negativeFeedbackRate: null, failureRate: null }, null, trigger),
+    ).toEqual([]);
   });
 });
 
@@ -60,24 +76,41 @@ describe('the threshold trigger', () => {
   const now = 100 * 3_600_000;
 
   it('needs minRuns: one run short does not trigger, exactly minRuns does', () => {
-    expect(decideThresholdTrigger({ ...failing, runCount: trigger.minRuns - 1 }, null, free, defaultPolicy, now)).toEqual({ trigger: false, reason: 'too_few_runs' });
-    expect(decideThresholdTrigger({ ...failing, runCount: trigger.minRuns }, null, free, defaultPolicy, now)).toMatchObject({ trigger: true });
+    expect(
+      decideThresholdTrigger({ ...failing, runCount: trigger.minRuns - 1 }, null, free, defaultPolicy, now),
+    ).toEqual({ trigger: false, reason: 'too_few_runs' });
+    expect(
+      decideThresholdTrigger({ ...failing, runCount: trigger.minRuns }, null, free, defaultPolicy, now),
+    ).toMatchObject({ trigger: true });
   });
 
   it('never for a paused agent, nor while a session is open or an experiment runs (single flight)', () => {
     const paused: LearningPolicy = { ...defaultPolicy, paused: true };
     expect(decideThresholdTrigger(failing, null, free, paused, now)).toEqual({ trigger: false, reason: 'paused' });
-    expect(decideThresholdTrigger(failing, null, { ...free, openSessionId: 's' }, defaultPolicy, now)).toEqual({ trigger: false, reason: 'session_open' });
-    expect(decideThresholdTrigger(failing, null, { ...free, runningExperimentId: 'x' }, defaultPolicy, now)).toEqual({ trigger: false, reason: 'experiment_running' });
+    expect(decideThresholdTrigger(failing, null, { ...free, openSessionId: 's' }, defaultPolicy, now)).toEqual({
+      trigger: false,
+      reason: 'session_open',
+    });
+    expect(decideThresholdTrigger(failing, null, { ...free, runningExperimentId: 'x' }, defaultPolicy, now)).toEqual({
+      trigger: false,
+      reason: 'experiment_running',
+    });
   });
 
   it('waits out the cooldown: a millisecond short blocks, exactly the cooldown passes', () => {
     const cooldown = trigger.cooldownMs;
-    expect(decideThresholdTrigger(failing, null, { ...free, lastSessionAt: now - cooldown + 1 }, defaultPolicy, now)).toEqual({ trigger: false, reason: 'cooldown' });
-    expect(decideThresholdTrigger(failing, null, { ...free, lastSessionAt: now - cooldown }, defaultPolicy, now)).toMatchObject({ trigger: true });
+    expect(
+      decideThresholdTrigger(failing, null, { ...free, lastSessionAt: now - cooldown + 1 }, defaultPolicy, now),
+    ).toEqual({ trigger: false, reason: 'cooldown' });
+    expect(
+      decideThresholdTrigger(failing, null, { ...free, lastSessionAt: now - cooldown }, defaultPolicy, now),
+    ).toMatchObject({ trigger: true });
   });
 
   it('does nothing for a healthy window', () => {
-    expect(decideThresholdTrigger(healthy, 0.01, free, defaultPolicy, now)).toEqual({ trigger: false, reason: 'nothing_crossed' });
+    expect(decideThresholdTrigger(healthy, 0.01, free, defaultPolicy, now)).toEqual({
+      trigger: false,
+      reason: 'nothing_crossed',
+    });
   });
 });

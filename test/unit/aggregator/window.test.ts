@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { RunCompleted, RunEvaluated } from '../../../lib/contracts/types.generated.ts';
-import { applyEvaluation, applyRun, emptyWindow, summarise, topFailureCategories, trailingCostPerRun } from '../../../services/signal-aggregator/window.ts';
+import {
+  applyEvaluation,
+  applyRun,
+  emptyWindow,
+  summarise,
+  topFailureCategories,
+  trailingCostPerRun,
+} from '../../../services/signal-aggregator/window.ts';
 
 const minute = 60_000;
 const settings = { lengthMs: 60 * minute, bucketMs: 5 * minute, graceMs: 5 * minute };
@@ -91,14 +98,39 @@ describe('bucket and window arithmetic', () => {
 
   it('computes the figures over the window', () => {
     const w = emptyWindow();
-    applyRun(w, run(t0, { status: 'failed', guardrailHits: [{ rule: 'pii', severity: 'high' }], userFeedback: -1, costUsd: 0.03, toolErrors: 1 }), settings);
+    applyRun(
+      w,
+      run(t0, {
+        status: 'failed',
+        guardrailHits: [{ rule: 'pii', severity: 'high' }],
+        userFeedback: -1,
+        costUsd: 0.03,
+        toolErrors: 1,
+      }),
+      settings,
+    );
     applyRun(w, run(t0 + 1, { userFeedback: 1, costUsd: 0.01, latencyMs: 1000 }), settings);
     applyRun(w, run(t0 + 2, { status: 'timed_out' }), settings);
     applyRun(w, run(t0 + 3), settings);
-    applyEvaluation(w, evaluation(t0 + 4, { score: 0.5, passed: false, failureCategories: ['tool_misuse', 'tool_misuse', 'hallucination'] }), settings);
+    applyEvaluation(
+      w,
+      evaluation(t0 + 4, {
+        score: 0.5,
+        passed: false,
+        failureCategories: ['tool_misuse', 'tool_misuse', 'hallucination'],
+      }),
+      settings,
+    );
     applyEvaluation(w, evaluation(t0 + 5, { runId: 'r-x', score: 0.9, failureCategories: ['tool_misuse'] }), settings);
     const f = summarise(w, settings);
-    expect(f).toMatchObject({ runCount: 4, evaluatedCount: 2, failureRate: 0.5, guardrailHitRate: 0.25, negativeFeedbackRate: 0.5, passRate: 0.5 });
+    expect(f).toMatchObject({
+      runCount: 4,
+      evaluatedCount: 2,
+      failureRate: 0.5,
+      guardrailHitRate: 0.25,
+      negativeFeedbackRate: 0.5,
+      passRate: 0.5,
+    });
     expect(f.meanScore).toBeCloseTo(0.7, 12);
     expect(f.meanCostUsd).toBeCloseTo(0.015, 12);
     expect(f.toolErrorRate).toBeCloseTo(1 / 8, 12);
@@ -113,10 +145,18 @@ describe('bucket and window arithmetic', () => {
   });
 
   it('has no rates for an empty window, and keeps at most three example runs per category', () => {
-    expect(summarise(emptyWindow(), settings)).toMatchObject({ runCount: 0, failureRate: null, meanScore: null, p95LatencyMs: null });
+    expect(summarise(emptyWindow(), settings)).toMatchObject({
+      runCount: 0,
+      failureRate: null,
+      meanScore: null,
+      p95LatencyMs: null,
+    });
     const w = emptyWindow();
     for (let i = 0; i < 10; i++) applyEvaluation(w, evaluation(t0 + i, { failureCategories: ['x'] }), settings);
-    expect(topFailureCategories(w)[0]).toMatchObject({ count: 10, exampleRunIds: [`r-${t0}`, `r-${t0 + 1}`, `r-${t0 + 2}`] });
+    expect(topFailureCategories(w)[0]).toMatchObject({
+      count: 10,
+      exampleRunIds: [`r-${t0}`, `r-${t0 + 1}`, `r-${t0 + 2}`],
+    });
   });
 
   it('measures cost against the 24 hours before the window', () => {

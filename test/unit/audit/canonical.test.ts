@@ -20,7 +20,7 @@ describe('canonicalJson', () => {
   it('writes strings as JSON.stringify does: unicode as is, control characters and quotes escaped', () => {
     expect(canonicalJson('héllo wörld ✓ 😀')).toBe('"héllo wörld ✓ 😀"');
     expect(canonicalJson('a"b\\c\n\t\u0001')).toBe('"a\\"b\\\\c\\n\\t\\u0001"');
-    expect(canonicalJson({ 'ключ': 'значение' })).toBe('{"ключ":"значение"}');
+    expect(canonicalJson({ ключ: 'значение' })).toBe('{"ключ":"значение"}');
     expect(canonicalJson('\ud800')).toBe('"\\ud800"');
   });
 
@@ -32,7 +32,8 @@ describe('canonicalJson', () => {
   });
 
   it('refuses numbers JSON cannot hold', () => {
-    for (const bad of [NaN, Infinity, -Infinity]) expect(() => canonicalJson({ x: [bad] })).toThrow(/\$\.x\[0\] is .*which JSON cannot hold/);
+    for (const bad of [NaN, Infinity, -Infinity])
+      expect(() => canonicalJson({ x: [bad] })).toThrow(/\$\.x\[0\] is .*which JSON cannot hold/);
   });
 
   it('writes null, booleans, and empty containers at any depth', () => {

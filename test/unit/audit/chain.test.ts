@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { auditHash, chainVerifier, GENESIS_HASH, hashInput, verifyChain, type AuditContent, type AuditRecord } from '../../../lib/audit/chain.ts';
+import {
+  auditHash,
+  chainVerifier,
+  GENESIS_HASH,
+  hashInput,
+  verifyChain,
+  type AuditContent,
+  type AuditRecord,
+} from '../../../lib/audit/chain.ts';
 import { sha256Hex } from '../../../lib/audit/canonical.ts';
 
 const content = (id: number, payload: unknown = { n: id }): AuditContent => ({
@@ -63,7 +71,9 @@ describe('audit hash', () => {
   });
 
   it('does not depend on the payload key order', () => {
-    expect(auditHash(content(1, { a: 1, b: { c: 2, d: 3 } }), GENESIS_HASH)).toBe(auditHash(content(1, { b: { d: 3, c: 2 }, a: 1 }), GENESIS_HASH));
+    expect(auditHash(content(1, { a: 1, b: { c: 2, d: 3 } }), GENESIS_HASH)).toBe(
+      auditHash(content(1, { b: { d: 3, c: 2 }, a: 1 }), GENESIS_HASH),
+    );
   });
 
   it('refuses an id that is not a safe integer', () => {
@@ -89,24 +99,46 @@ describe('verifyChain', () => {
   it('names a row whose stored hash was replaced', () => {
     const rows = chain(5);
     rows[2] = { ...rows[2]!, hash: 'a'.repeat(64) };
-    expect(verifyChain(rows)).toMatchObject({ ok: false, firstBrokenId: 3, reason: 'hash_mismatch', actual: 'a'.repeat(64) });
+    expect(verifyChain(rows)).toMatchObject({
+      ok: false,
+      firstBrokenId: 3,
+      reason: 'hash_mismatch',
+      actual: 'a'.repeat(64),
+    });
   });
 
   it('names the row after a deleted middle row', () => {
     const rows = chain(10);
     const deleted = rows.splice(5, 1)[0]!;
-    expect(verifyChain(rows)).toEqual({ ok: false, rows: 6, firstBrokenId: 7, reason: 'prev_hash_mismatch', expected: rows[4]!.hash, actual: deleted.hash });
+    expect(verifyChain(rows)).toEqual({
+      ok: false,
+      rows: 6,
+      firstBrokenId: 7,
+      reason: 'prev_hash_mismatch',
+      expected: rows[4]!.hash,
+      actual: deleted.hash,
+    });
   });
 
   it('names the first row of a reordered pair', () => {
     const rows = chain(10);
     [rows[3], rows[4]] = [rows[4]!, rows[3]!];
-    expect(verifyChain(rows)).toMatchObject({ ok: false, firstBrokenId: 5, reason: 'prev_hash_mismatch', expected: rows[2]!.hash });
+    expect(verifyChain(rows)).toMatchObject({
+      ok: false,
+      firstBrokenId: 5,
+      reason: 'prev_hash_mismatch',
+      expected: rows[2]!.hash,
+    });
   });
 
   it('names the first row when the chain does not start at the genesis', () => {
     const rows = chain(4).slice(1);
-    expect(verifyChain(rows)).toMatchObject({ ok: false, firstBrokenId: 2, reason: 'prev_hash_mismatch', expected: GENESIS_HASH });
+    expect(verifyChain(rows)).toMatchObject({
+      ok: false,
+      firstBrokenId: 2,
+      reason: 'prev_hash_mismatch',
+      expected: GENESIS_HASH,
+    });
   });
 
   it('a rehashed modification still breaks at the next row', () => {

@@ -15,7 +15,7 @@ describe('generated types', () => {
     expect(code).toContain('arm: Arm | null;');
     expect(code).toContain('guardrailHits: GuardrailHit[];');
     expect(code).toContain('value: Buffer;');
-    expect(code).toContain("export type Arm = (typeof armSymbols)[number];");
+    expect(code).toContain('export type Arm = (typeof armSymbols)[number];');
     expect(code).toContain("'agent.run.completed.v1': RunCompleted;");
     // A named type reused by several schemas is generated once.
     expect(code.match(/export interface ExperimentPolicy /g)).toHaveLength(1);

@@ -22,18 +22,24 @@ function backwardProblem(newer: unknown, older: unknown): string | undefined {
 /** The file as it is on the main branch, or undefined when it is not there (a new topic) or there is no main. */
 function onMain(file: string): string | undefined {
   try {
-    return execFileSync('git', ['show', `main:schemas/${file}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return execFileSync('git', ['show', `main:schemas/${file}`], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
   } catch {
     return undefined;
   }
 }
 
 describe('schema evolution', () => {
-  it.for(catalog.topics.map((t) => [t.name, t.schemaFile] as const))('%s reads what the version on main wrote', ([topic, file], ctx) => {
-    const old = onMain(file);
-    if (old === undefined) return ctx.skip(`${file} is not on main yet`);
-    expect(backwardProblem(schemaJson(topic), JSON.parse(old))).toBeUndefined();
-  });
+  it.for(catalog.topics.map((t) => [t.name, t.schemaFile] as const))(
+    '%s reads what the version on main wrote',
+    ([topic, file], ctx) => {
+      const old = onMain(file);
+      if (old === undefined) return ctx.skip(`${file} is not on main yet`);
+      expect(backwardProblem(schemaJson(topic), JSON.parse(old))).toBeUndefined();
+    },
+  );
 
   it.each(topicNames)('%s reads itself (the check has no false alarm)', (topic) => {
     expect(backwardProblem(schemaJson(topic), schemaJson(topic))).toBeUndefined();

@@ -63,24 +63,33 @@ const inputContract: Record<string, Array<[string, unknown]>> = {
 function withoutDocs(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutDocs);
   if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.entries(value).filter(([k]) => k !== 'doc').map(([k, v]) => [k, withoutDocs(v)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([k]) => k !== 'doc')
+      .map(([k, v]) => [k, withoutDocs(v)]),
+  );
 }
 
 describe('schemas', () => {
   it('has exactly one .avsc file per catalog topic, named after it', () => {
-    const files = readdirSync(schemasDir).filter((f) => f.endsWith('.avsc')).sort();
+    const files = readdirSync(schemasDir)
+      .filter((f) => f.endsWith('.avsc'))
+      .sort();
     expect(files).toEqual(catalog.topics.map((t) => `${t.name}.avsc`).sort());
     for (const t of catalog.topics) expect(t.schemaFile).toBe(`${t.name}.avsc`);
   });
 
-  it.each(topicNames)('%s parses with avsc, in namespace learnloop.v1, with eventId and a timestamp-millis event time', (topic) => {
-    const spec = topicSpec(topic);
-    const raw = readSchemaFile(spec.schemaFile);
-    const type = avro.Type.forSchema(raw as Parameters<typeof avro.Type.forSchema>[0]);
-    expect(type.name).toBe(`learnloop.v1.${spec.recordName}`);
-    expect(raw.fields[0]).toMatchObject({ name: 'eventId', type: 'string' });
-    expect(raw.fields.find((f) => f.name === spec.eventTimeField)?.type).toEqual(ts);
-  });
+  it.each(topicNames)(
+    '%s parses with avsc, in namespace learnloop.v1, with eventId and a timestamp-millis event time',
+    (topic) => {
+      const spec = topicSpec(topic);
+      const raw = readSchemaFile(spec.schemaFile);
+      const type = avro.Type.forSchema(raw as Parameters<typeof avro.Type.forSchema>[0]);
+      expect(type.name).toBe(`learnloop.v1.${spec.recordName}`);
+      expect(raw.fields[0]).toMatchObject({ name: 'eventId', type: 'string' });
+      expect(raw.fields.find((f) => f.name === spec.eventTimeField)?.type).toEqual(ts);
+    },
+  );
 
   it.each(Object.keys(inputContract))('%s has exactly the fields of DESIGN §3', (topic) => {
     const fields = schemaJson(topic as keyof typeof inputContract & 'agent.run.completed.v1').fields;
@@ -114,14 +123,22 @@ describe('schemas', () => {
       const decoded: unknown = type.fromBuffer(type.toBuffer(samples[topic]));
       expect(decoded, topic).toEqual(samples[topic]);
     }
-    const run = avroType('agent.run.completed.v1').fromBuffer(avroType('agent.run.completed.v1').toBuffer(samples['agent.run.completed.v1'])) as {
+    const run = avroType('agent.run.completed.v1').fromBuffer(
+      avroType('agent.run.completed.v1').toBuffer(samples['agent.run.completed.v1']),
+    ) as {
       completedAt: unknown;
     };
     expect(run.completedAt).toBeInstanceOf(Date);
   });
 
   it('fills the fields a producer leaves out with their defaults', () => {
-    const { experimentId: _e, arm: _a, userFeedback: _u, unitId: _id, ...bare } = sampleEvents()['agent.run.completed.v1'];
+    const {
+      experimentId: _e,
+      arm: _a,
+      userFeedback: _u,
+      unitId: _id,
+      ...bare
+    } = sampleEvents()['agent.run.completed.v1'];
     const filled = withDefaults('agent.run.completed.v1', bare);
     expect(filled).toMatchObject({ experimentId: null, arm: null, userFeedback: null, unitId: null });
     expect(avroType('agent.run.completed.v1').isValid(filled)).toBe(true);
@@ -133,6 +150,9 @@ describe('schemas', () => {
       expect(t.cleanupPolicy).toBe(t.name === 'learning.experiment.state.v1' ? 'compact' : 'delete');
       if (t.role === 'input') expect(t.partitions).toBe(12);
     }
-    expect(catalog.topics.filter((t) => t.role === 'input').map((t) => t.name)).toEqual(['agent.run.completed.v1', 'agent.run.evaluated.v1']);
+    expect(catalog.topics.filter((t) => t.role === 'input').map((t) => t.name)).toEqual([
+      'agent.run.completed.v1',
+      'agent.run.evaluated.v1',
+    ]);
   });
 });

@@ -99,7 +99,9 @@ describe('serde decode errors', () => {
     const url = await fakeRegistry(() => {
       // Never answers.
     });
-    const err = await decodeError(createSerde({ registryUrl: url, timeoutMs: 200 }).decode(framed(1, Buffer.from([2]))));
+    const err = await decodeError(
+      createSerde({ registryUrl: url, timeoutMs: 200 }).decode(framed(1, Buffer.from([2]))),
+    );
     expect(err).toBeInstanceOf(RegistryUnavailableError);
   });
 });
@@ -109,10 +111,14 @@ describe('serde encode', () => {
     const requests: string[] = [];
     const url = await fakeRegistry((req, res) => {
       requests.push(`${req.method} ${req.url}`);
-      if (req.method === 'POST' && req.url === '/subjects/agent.run.completed.v1-value') return json(res, 404, { error_code: 40401, message: 'no subject' });
-      if (req.method === 'GET' && req.url === '/config/agent.run.completed.v1-value') return json(res, 404, { error_code: 40401, message: 'no subject' });
-      if (req.method === 'POST' && req.url === '/subjects/agent.run.completed.v1-value/versions') return json(res, 200, { id: 31 });
-      if (req.method === 'PUT' && req.url === '/config/agent.run.completed.v1-value') return json(res, 200, { compatibility: 'BACKWARD' });
+      if (req.method === 'POST' && req.url === '/subjects/agent.run.completed.v1-value')
+        return json(res, 404, { error_code: 40401, message: 'no subject' });
+      if (req.method === 'GET' && req.url === '/config/agent.run.completed.v1-value')
+        return json(res, 404, { error_code: 40401, message: 'no subject' });
+      if (req.method === 'POST' && req.url === '/subjects/agent.run.completed.v1-value/versions')
+        return json(res, 200, { id: 31 });
+      if (req.method === 'PUT' && req.url === '/config/agent.run.completed.v1-value')
+        return json(res, 200, { compatibility: 'BACKWARD' });
       return json(res, 500, { message: `unexpected ${req.method} ${req.url}` });
     });
     const serde = createSerde({ registryUrl: url });

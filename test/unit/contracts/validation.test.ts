@@ -9,11 +9,24 @@ function failure(result: { ok: true } | { ok: false; error: string }): string {
 
 describe('validateRunCompleted', () => {
   it('accepts a good event, and one with feedback, an arm and zero counts', () => {
-    expect(validateRunCompleted(runCompleted())).toEqual({ ok: true, value: expect.objectContaining({ agentId: 'agent-support' }) });
-    const edge = runCompleted({ userFeedback: -1, arm: 'shadow', experimentId: 'exp-1', costUsd: 0, toolCalls: 0, toolErrors: 0, latencyMs: 0 });
+    expect(validateRunCompleted(runCompleted())).toEqual({
+      ok: true,
+      value: expect.objectContaining({ agentId: 'agent-support' }),
+    });
+    const edge = runCompleted({
+      userFeedback: -1,
+      arm: 'shadow',
+      experimentId: 'exp-1',
+      costUsd: 0,
+      toolCalls: 0,
+      toolErrors: 0,
+      latencyMs: 0,
+    });
     expect(validateRunCompleted(edge).ok).toBe(true);
     // Equal times are fine; more tool errors than calls is not a rule of the contract.
-    expect(validateRunCompleted(runCompleted({ completedAt: runCompleted().startedAt, toolCalls: 1, toolErrors: 3 })).ok).toBe(true);
+    expect(
+      validateRunCompleted(runCompleted({ completedAt: runCompleted().startedAt, toolCalls: 1, toolErrors: 3 })).ok,
+    ).toBe(true);
   });
 
   it.each([
@@ -28,7 +41,11 @@ describe('validateRunCompleted', () => {
     ['empty agentId', { agentId: '' }, /^agentId: must not be empty/],
     ['empty agentVersionId', { agentVersionId: '' }, /^agentVersionId: must not be empty/],
     ['userFeedback 2', { userFeedback: 2 }, /^userFeedback: must be -1, 0 or 1 \(got 2\)$/],
-    ['an unknown status', { status: 'ok' as never }, /^status: "ok" is not one of succeeded\|failed\|timed_out\|cancelled$/],
+    [
+      'an unknown status',
+      { status: 'ok' as never },
+      /^status: "ok" is not one of succeeded\|failed\|timed_out\|cancelled$/,
+    ],
     ['a fractional token count', { inputTokens: 1.5 }, /^inputTokens: 1\.5 is not a long/],
     ['a string for a time', { startedAt: '2026-01-01' as never }, /^startedAt: "2026-01-01" is not a valid Date$/],
   ])('rejects %s, naming the field', (_what, overrides, message) => {
@@ -45,7 +62,9 @@ describe('validateRunCompleted', () => {
     const { runId: _r, ...missing } = runCompleted();
     expect(failure(validateRunCompleted(missing))).toMatch(/^runId: missing is not a valid string$/);
     const nested = runCompleted({ guardrailHits: [{ rule: 'x', severity: 'critical' as never }] });
-    expect(failure(validateRunCompleted(nested))).toMatch(/^guardrailHits\.0\.severity: "critical" is not one of low\|medium\|high$/);
+    expect(failure(validateRunCompleted(nested))).toMatch(
+      /^guardrailHits\.0\.severity: "critical" is not one of low\|medium\|high$/,
+    );
   });
 
   it('reports every range problem at once', () => {

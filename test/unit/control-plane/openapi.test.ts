@@ -5,7 +5,9 @@ import { routes } from '../../../services/control-plane/routes.ts';
 type Operation = {
   summary: string;
   parameters: Array<{ name: string; in: string; required: boolean }>;
-  requestBody?: { content: { 'application/json': { schema: { additionalProperties?: unknown; required?: string[] } } } };
+  requestBody?: {
+    content: { 'application/json': { schema: { additionalProperties?: unknown; required?: string[] } } };
+  };
   responses: Record<string, unknown>;
   'x-learnloop-roles': string[];
 };
@@ -26,7 +28,9 @@ describe('the OpenAPI document', () => {
 
   it('declares path parameters and strict request bodies', () => {
     const decide = doc.paths['/api/approvals/{approvalId}/decision']!['post']!;
-    expect(decide.parameters).toContainEqual(expect.objectContaining({ name: 'approvalId', in: 'path', required: true }));
+    expect(decide.parameters).toContainEqual(
+      expect.objectContaining({ name: 'approvalId', in: 'path', required: true }),
+    );
     const body = decide.requestBody!.content['application/json'].schema;
     expect(body.additionalProperties).toBe(false);
     expect(body.required).toEqual(['decision']);

@@ -9,7 +9,11 @@ import {
   completionValues,
   evaluationValues,
 } from '../../../services/experiment-judge/accumulate.ts';
-import { analyse, emptySufficientStatistics, type SufficientStatistics } from '../../../services/experiment-judge/analysis.ts';
+import {
+  analyse,
+  emptySufficientStatistics,
+  type SufficientStatistics,
+} from '../../../services/experiment-judge/analysis.ts';
 import { seededRandom } from '../../helpers/judge-simulation.ts';
 import { policy } from './support.ts';
 
@@ -20,13 +24,25 @@ const arms = [
 const split = { candidateBasisPoints: 5000, baselineBasisPoints: 5000, shadowSampleBasisPoints: 0 };
 
 /** n runs per arm with the given failure rates and score means (deterministic). */
-function abData(n: number, b: { failure: number; score: number }, c: { failure: number; score: number }): SufficientStatistics {
+function abData(
+  n: number,
+  b: { failure: number; score: number },
+  c: { failure: number; score: number },
+): SufficientStatistics {
   const s = emptySufficientStatistics();
   const rng = seededRandom(7);
   for (let i = 0; i < n; i++) {
-    for (const [side, m] of [['baseline', b], ['candidate', c]] as const) {
+    for (const [side, m] of [
+      ['baseline', b],
+      ['candidate', c],
+    ] as const) {
       addUnit(s, side, 0, split);
-      addCompletion(s, side, { failure: rng.uniform() < m.failure ? 1 : 0, guardrailHit: 0, costUsd: 0.004, latencyMs: 1000 + rng.normal(0, 100) });
+      addCompletion(s, side, {
+        failure: rng.uniform() < m.failure ? 1 : 0,
+        guardrailHit: 0,
+        costUsd: 0.004,
+        latencyMs: 1000 + rng.normal(0, 100),
+      });
       addEvaluation(s, side, { score: Math.min(1, Math.max(0, rng.normal(m.score, 0.2))), passed: 1 });
     }
   }
@@ -38,7 +54,10 @@ describe('analyse', () => {
     const a = analyse({ mode: 'ab', arms, policy }, emptySufficientStatistics());
     expect(a.statistics).toMatchObject({ primary: null, guardrails: [], srm: null });
     expect(a.samples).toEqual({ baseline: 0, candidate: 0 });
-    expect(a.statistics.arms.map((x) => [x.arm, x.versionId])).toEqual([['baseline', 'v1'], ['candidate', 'v2']]);
+    expect(a.statistics.arms.map((x) => [x.arm, x.versionId])).toEqual([
+      ['baseline', 'v1'],
+      ['candidate', 'v2'],
+    ]);
   });
 
   it('the primary is the confidence sequence of the score difference, with the always-valid p-value, chance to win and relative lift', () => {
@@ -49,14 +68,19 @@ describe('analyse', () => {
     expect(a.statistics.primary!.lower).toBeCloseTo(cs.lower, 12);
     expect(a.primaryDetail!.pValue).toBeLessThan(0.05);
     expect(a.primaryDetail!.chanceToWin).toBeGreaterThan(0.99);
-    expect(a.primaryDetail!.relative!.estimate).toBeCloseTo(a.statistics.primary!.estimate / (s.baseline.score.sum / s.baseline.score.n), 10);
+    expect(a.primaryDetail!.relative!.estimate).toBeCloseTo(
+      a.statistics.primary!.estimate / (s.baseline.score.sum / s.baseline.score.n),
+      10,
+    );
     expect(a.samples).toEqual({ baseline: 3000, candidate: 3000 });
   });
 
   it('a minimum effect moves the bar: better only when the lower bound clears it', () => {
     const s = abData(3000, { failure: 0.05, score: 0.7 }, { failure: 0.05, score: 0.75 });
     const lower = analyse({ mode: 'ab', arms, policy }, s).statistics.primary!.lower;
-    expect(analyse({ mode: 'ab', arms, policy: { ...policy, minimumEffect: lower + 0.001 } }, s).statistics.primary!.outcome).toBe('inconclusive');
+    expect(
+      analyse({ mode: 'ab', arms, policy: { ...policy, minimumEffect: lower + 0.001 } }, s).statistics.primary!.outcome,
+    ).toBe('inconclusive');
   });
 
   it('a lower-is-better primary (failure rate) is better when the candidate fails less', () => {
@@ -67,14 +91,24 @@ describe('analyse', () => {
   });
 
   it('guardrails: more failures in the candidate is a regression beyond the margin; equal rates are non-inferior', () => {
-    const worse = analyse({ mode: 'ab', arms, policy }, abData(3000, { failure: 0.05, score: 0.7 }, { failure: 0.15, score: 0.7 }));
+    const worse = analyse(
+      { mode: 'ab', arms, policy },
+      abData(3000, { failure: 0.05, score: 0.7 }, { failure: 0.15, score: 0.7 }),
+    );
     const failure = worse.statistics.guardrails.find((g) => g.metric === 'failure_rate')!;
     expect(failure).toMatchObject({ outcome: 'regressed', margin: 0.02 });
     expect(failure.estimate).toBeGreaterThan(0.08);
     expect(failure.bound).toBeGreaterThan(0.02);
-    const same = analyse({ mode: 'ab', arms, policy }, abData(6000, { failure: 0.05, score: 0.7 }, { failure: 0.05, score: 0.7 }));
-    expect(same.statistics.guardrails.find((g) => g.metric === 'failure_rate')).toMatchObject({ outcome: 'non_inferior' });
-    expect(same.statistics.guardrails.find((g) => g.metric === 'latency_p95_ms')).toMatchObject({ outcome: 'non_inferior' });
+    const same = analyse(
+      { mode: 'ab', arms, policy },
+      abData(6000, { failure: 0.05, score: 0.7 }, { failure: 0.05, score: 0.7 }),
+    );
+    expect(same.statistics.guardrails.find((g) => g.metric === 'failure_rate')).toMatchObject({
+      outcome: 'non_inferior',
+    });
+    expect(same.statistics.guardrails.find((g) => g.metric === 'latency_p95_ms')).toMatchObject({
+      outcome: 'non_inferior',
+    });
   });
 
   it('0/1 guardrails use the Agresti–Caffo adjustment: no failures at all is not certainty after a few runs', () => {
@@ -91,13 +125,19 @@ describe('analyse', () => {
       addEvaluation(s, 'baseline', { score: 0.7, passed: i % 10 < 9 ? 1 : 0 });
       addEvaluation(s, 'candidate', { score: 0.7, passed: i % 10 < 6 ? 1 : 0 });
     }
-    const a = analyse({ mode: 'ab', arms, policy: { ...policy, guardrails: [{ metric: 'pass_rate', margin: 0.05 }] } }, s);
+    const a = analyse(
+      { mode: 'ab', arms, policy: { ...policy, guardrails: [{ metric: 'pass_rate', margin: 0.05 }] } },
+      s,
+    );
     expect(a.statistics.guardrails[0]).toMatchObject({ metric: 'pass_rate', outcome: 'regressed' });
     expect(a.statistics.guardrails[0]!.estimate).toBeCloseTo(-0.3, 2);
   });
 
   it('metrics the judge does not measure get no test (and so never pass)', () => {
-    const a = analyse({ mode: 'ab', arms, policy: { ...policy, guardrails: [{ metric: 'tool_error_rate', margin: 0.1 }] } }, abData(100, { failure: 0, score: 0.7 }, { failure: 0, score: 0.7 }));
+    const a = analyse(
+      { mode: 'ab', arms, policy: { ...policy, guardrails: [{ metric: 'tool_error_rate', margin: 0.1 }] } },
+      abData(100, { failure: 0, score: 0.7 }, { failure: 0, score: 0.7 }),
+    );
     expect(a.statistics.guardrails).toEqual([]);
   });
 
@@ -149,16 +189,30 @@ describe('analyse', () => {
     expect(a.primaryDetail).toMatchObject({ pairs: 2000, relative: null });
     expect(a.primaryDetail!.winRate).toBeGreaterThan(0.7);
     // Identical completions: zero differences, made honest by the pseudo-pairs; cost and latency exactly equal.
-    expect(a.statistics.guardrails.map((g) => g.outcome)).toEqual(['non_inferior', 'non_inferior', 'non_inferior', 'non_inferior']);
+    expect(a.statistics.guardrails.map((g) => g.outcome)).toEqual([
+      'non_inferior',
+      'non_inferior',
+      'non_inferior',
+      'non_inferior',
+    ]);
   });
 });
 
 describe('accumulating events', () => {
   it('a completion counts a failure for any status but succeeded, and a guardrail hit for any hit', () => {
     const base = { costUsd: 0.01, latencyMs: 900, guardrailHits: [] };
-    expect(completionValues({ ...base, status: 'succeeded' })).toEqual({ failure: 0, guardrailHit: 0, costUsd: 0.01, latencyMs: 900 });
-    for (const status of ['failed', 'timed_out', 'cancelled'] as const) expect(completionValues({ ...base, status }).failure).toBe(1);
-    expect(completionValues({ ...base, status: 'succeeded', guardrailHits: [{ rule: 'pii', severity: 'low' }] }).guardrailHit).toBe(1);
+    expect(completionValues({ ...base, status: 'succeeded' })).toEqual({
+      failure: 0,
+      guardrailHit: 0,
+      costUsd: 0.01,
+      latencyMs: 900,
+    });
+    for (const status of ['failed', 'timed_out', 'cancelled'] as const)
+      expect(completionValues({ ...base, status }).failure).toBe(1);
+    expect(
+      completionValues({ ...base, status: 'succeeded', guardrailHits: [{ rule: 'pii', severity: 'low' }] })
+        .guardrailHit,
+    ).toBe(1);
     expect(evaluationValues({ score: 0.4, passed: false })).toEqual({ score: 0.4, passed: 0 });
   });
 

@@ -13,15 +13,27 @@ const day = 24 * hour;
 
 function continuous(lo: number, hi: number): fc.Arbitrary<Moments> {
   return fc
-    .record({ n: fc.integer({ min: 0, max: 3000 }), mean: fc.double({ min: lo, max: hi, noNaN: true }), sd: fc.double({ min: 0, max: (hi - lo) / 2, noNaN: true }) })
-    .map(({ n, mean, sd }) => (n === 0 ? { n: 0, sum: 0, sumSquares: 0 } : { n, sum: n * mean, sumSquares: Math.max(0, n - 1) * sd * sd + n * mean * mean }));
+    .record({
+      n: fc.integer({ min: 0, max: 3000 }),
+      mean: fc.double({ min: lo, max: hi, noNaN: true }),
+      sd: fc.double({ min: 0, max: (hi - lo) / 2, noNaN: true }),
+    })
+    .map(({ n, mean, sd }) =>
+      n === 0
+        ? { n: 0, sum: 0, sumSquares: 0 }
+        : { n, sum: n * mean, sumSquares: Math.max(0, n - 1) * sd * sd + n * mean * mean },
+    );
 }
 const binary: fc.Arbitrary<Moments> = fc
   .integer({ min: 0, max: 3000 })
   .chain((n) => fc.integer({ min: 0, max: n }).map((count) => ({ n, sum: count, sumSquares: count })));
 /** Paired differences of a 0/1 measure: values in {−1, 0, 1}. */
 const binaryPairs: fc.Arbitrary<Moments> = fc
-  .record({ n: fc.integer({ min: 0, max: 3000 }), up: fc.double({ min: 0, max: 1, noNaN: true }), down: fc.double({ min: 0, max: 1, noNaN: true }) })
+  .record({
+    n: fc.integer({ min: 0, max: 3000 }),
+    up: fc.double({ min: 0, max: 1, noNaN: true }),
+    down: fc.double({ min: 0, max: 1, noNaN: true }),
+  })
   .map(({ n, up, down }) => {
     const wins = Math.floor(n * up * 0.5);
     const losses = Math.floor(n * down * 0.5);
@@ -49,15 +61,31 @@ const statistics: fc.Arbitrary<SufficientStatistics> = fc
     baseline: arm,
     candidate: arm,
     pairs,
-    units: fc.array(fc.record({ baseline: fc.nat(5000), candidate: fc.nat(5000), candidateShare: fc.integer({ min: 100, max: 5000 }) }), { maxLength: 3 }),
+    units: fc.array(
+      fc.record({
+        baseline: fc.nat(5000),
+        candidate: fc.nat(5000),
+        candidateShare: fc.integer({ min: 100, max: 5000 }),
+      }),
+      { maxLength: 3 },
+    ),
   })
   .map(({ baseline, candidate, pairs: p, units }) => ({
     ...emptySufficientStatistics(),
     baseline,
     candidate,
     pairs: p,
-    scorePairs: { wins: Math.floor(p.score.n / 2), losses: Math.floor(p.score.n / 3), ties: p.score.n - Math.floor(p.score.n / 2) - Math.floor(p.score.n / 3) },
-    splitPeriods: units.map((u) => ({ baseline: u.baseline, candidate: u.candidate, baselineShare: u.candidateShare, candidateShare: u.candidateShare })),
+    scorePairs: {
+      wins: Math.floor(p.score.n / 2),
+      losses: Math.floor(p.score.n / 3),
+      ties: p.score.n - Math.floor(p.score.n / 2) - Math.floor(p.score.n / 3),
+    },
+    splitPeriods: units.map((u) => ({
+      baseline: u.baseline,
+      candidate: u.candidate,
+      baselineShare: u.candidateShare,
+      candidateShare: u.candidateShare,
+    })),
   }));
 
 /** Data of a candidate that should win: a clear score lift, the same rates, cost and latency. Keeps promotions common. */
@@ -85,14 +113,30 @@ const winning: fc.Arbitrary<SufficientStatistics> = fc
       ...emptySufficientStatistics(),
       baseline: armOf(mean),
       candidate: armOf(Math.min(1, mean + lift)),
-      pairs: { score: cont(lift, 0.1), passed: { n, sum: 0, sumSquares: 10 }, failure: { n, sum: 0, sumSquares: 6 }, guardrailHit: { n, sum: 0, sumSquares: 2 }, costUsd: flat(0.0001), latencyMs: flat(50) },
+      pairs: {
+        score: cont(lift, 0.1),
+        passed: { n, sum: 0, sumSquares: 10 },
+        failure: { n, sum: 0, sumSquares: 6 },
+        guardrailHit: { n, sum: 0, sumSquares: 2 },
+        costUsd: flat(0.0001),
+        latencyMs: flat(50),
+      },
       scorePairs: { wins: Math.floor(n * 0.7), losses: n - Math.floor(n * 0.7), ties: 0 },
       splitPeriods: [{ baseline: n, candidate: n, baselineShare: 500, candidateShare: 500 }],
     };
   });
 
 // tool_error_rate is one the judge does not measure: rarer, since a guardrail on it blocks every promotion.
-const guardrailMetrics = ['failure_rate', 'guardrail_hit_rate', 'cost_per_run', 'latency_p95_ms', 'pass_rate', 'failure_rate', 'cost_per_run', 'tool_error_rate'] as const;
+const guardrailMetrics = [
+  'failure_rate',
+  'guardrail_hit_rate',
+  'cost_per_run',
+  'latency_p95_ms',
+  'pass_rate',
+  'failure_rate',
+  'cost_per_run',
+  'tool_error_rate',
+] as const;
 /** Margins in each metric's unit: a fraction of a rate, up to 500 ms of latency, up to half a cent of cost. */
 const scale: Partial<Record<(typeof guardrailMetrics)[number], number>> = { latency_p95_ms: 5000, cost_per_run: 0.05 };
 const policy: fc.Arbitrary<ExperimentPolicy> = fc
@@ -104,17 +148,45 @@ const policy: fc.Arbitrary<ExperimentPolicy> = fc
     minDurationMs: fc.integer({ min: 0, max: 2 * day }),
     extraDurationMs: fc.integer({ min: 1, max: 14 * day }),
     sustainedMs: fc.integer({ min: 0, max: 12 * hour }),
-    primaryMetric: fc.constantFrom('score' as const, 'score' as const, 'failure_rate' as const, 'pass_rate' as const, 'negative_feedback_rate' as const),
+    primaryMetric: fc.constantFrom(
+      'score' as const,
+      'score' as const,
+      'failure_rate' as const,
+      'pass_rate' as const,
+      'negative_feedback_rate' as const,
+    ),
     guardrails: fc.uniqueArray(
-      fc.record({ metric: fc.constantFrom(...guardrailMetrics), fraction: fc.double({ min: 0, max: 0.1, noNaN: true }) }).map(({ metric, fraction }) => ({ metric, margin: fraction * (scale[metric] ?? 1) })),
+      fc
+        .record({
+          metric: fc.constantFrom(...guardrailMetrics),
+          fraction: fc.double({ min: 0, max: 0.1, noNaN: true }),
+        })
+        .map(({ metric, fraction }) => ({ metric, margin: fraction * (scale[metric] ?? 1) })),
       { selector: (g) => g.metric, maxLength: 5 },
     ),
     forbidCostIncrease: fc.boolean(),
     autoPromote: fc.constantFrom(true, true, true, false),
   })
-  .map(({ extraDurationMs, ...p }) => ({ ...p, policyVersion: 1, maxDurationMs: p.minDurationMs + extraDurationMs, srmPValue: 0.001 }));
+  .map(({ extraDurationMs, ...p }) => ({
+    ...p,
+    policyVersion: 1,
+    maxDurationMs: p.minDurationMs + extraDurationMs,
+    srmPValue: 0.001,
+  }));
 
-const statuses: ExperimentStatus[] = ['running', 'running', 'running', 'awaiting_approval', 'awaiting_approval', 'paused', 'promoted', 'failed', 'rejected', 'inconclusive', 'cancelled'];
+const statuses: ExperimentStatus[] = [
+  'running',
+  'running',
+  'running',
+  'awaiting_approval',
+  'awaiting_approval',
+  'paused',
+  'promoted',
+  'failed',
+  'rejected',
+  'inconclusive',
+  'cancelled',
+];
 const experiment: fc.Arbitrary<ExperimentView> = fc
   .record({
     status: fc.constantFrom(...statuses),
@@ -122,13 +194,19 @@ const experiment: fc.Arbitrary<ExperimentView> = fc
     riskTier: fc.constantFrom('low' as const, 'low' as const, 'medium' as const, 'high' as const),
     autoEligible: fc.constantFrom(true, true, true, false),
     // As the policy allows them: increasing, each at most half the buckets (the router measures each arm in its half).
-    steps: fc.uniqueArray(fc.integer({ min: 1, max: 5000 }), { minLength: 0, maxLength: 5 }).map((xs) => xs.sort((a, b) => a - b)),
+    steps: fc
+      .uniqueArray(fc.integer({ min: 1, max: 5000 }), { minLength: 0, maxLength: 5 })
+      .map((xs) => xs.sort((a, b) => a - b)),
     stepIndex: fc.nat(5),
     stepMinRuns: fc.integer({ min: 0, max: 500 }),
     expiresIn: fc.option(fc.integer({ min: 0, max: 20 * day })),
   })
   .map((e) => {
-    const rampSchedule = e.steps.map((bp) => ({ candidateBasisPoints: bp, minDurationMs: hour, minRunsPerArm: e.stepMinRuns }));
+    const rampSchedule = e.steps.map((bp) => ({
+      candidateBasisPoints: bp,
+      minDurationMs: hour,
+      minRunsPerArm: e.stepMinRuns,
+    }));
     const index = rampSchedule.length === 0 ? 0 : e.stepIndex % rampSchedule.length;
     const candidate = rampSchedule[index]?.candidateBasisPoints ?? 500;
     return {
@@ -138,7 +216,11 @@ const experiment: fc.Arbitrary<ExperimentView> = fc
       riskTier: e.riskTier,
       autoEligible: e.autoEligible,
       startedAt: t0,
-      trafficSplit: { candidateBasisPoints: candidate, baselineBasisPoints: Math.min(candidate, 10_000 - candidate), shadowSampleBasisPoints: 1000 },
+      trafficSplit: {
+        candidateBasisPoints: candidate,
+        baselineBasisPoints: Math.min(candidate, 10_000 - candidate),
+        shadowSampleBasisPoints: 1000,
+      },
       rampSchedule,
       rampStepIndex: index,
       approvalExpiresAt: e.expiresIn === null ? null : t0 + e.expiresIn,
@@ -153,12 +235,22 @@ const memory: fc.Arbitrary<JudgeMemory> = fc.record({
 });
 
 const inputs: fc.Arbitrary<JudgeInputs> = fc
-  .record({ experiment, memory, policy, statistics: fc.oneof(statistics, winning), elapsed: fc.integer({ min: 0, max: 15 * day }) })
+  .record({
+    experiment,
+    memory,
+    policy,
+    statistics: fc.oneof(statistics, winning),
+    elapsed: fc.integer({ min: 0, max: 15 * day }),
+  })
   .map(({ experiment: e, memory: m, policy: p, statistics: s, elapsed }) => {
     const now = t0 + elapsed;
     return {
       experiment: e,
-      memory: { ...m, primaryBetterSince: m.primaryBetterSince === null ? null : Math.min(m.primaryBetterSince, now), rampStepStartedAt: Math.min(m.rampStepStartedAt, now) },
+      memory: {
+        ...m,
+        primaryBetterSince: m.primaryBetterSince === null ? null : Math.min(m.primaryBetterSince, now),
+        rampStepStartedAt: Math.min(m.rampStepStartedAt, now),
+      },
       policy: p,
       arms: [
         { arm: 'baseline' as const, versionId: 'v1' },
@@ -168,10 +260,15 @@ const inputs: fc.Arbitrary<JudgeInputs> = fc
       now,
     };
   });
-const withApproval = fc.record({ inputs, decision: fc.constantFrom('approved' as const, 'rejected' as const), approver: fc.option(fc.string()) });
+const withApproval = fc.record({
+  inputs,
+  decision: fc.constantFrom('approved' as const, 'rejected' as const),
+  approver: fc.option(fc.string()),
+});
 
 const runs = { numRuns: 3000 };
-const binding = (p: ExperimentPolicy) => p.guardrails.filter((g) => g.metric !== 'cost_per_run' || p.forbidCostIncrease).map((g) => g.metric);
+const binding = (p: ExperimentPolicy) =>
+  p.guardrails.filter((g) => g.metric !== 'cost_per_run' || p.forbidCostIncrease).map((g) => g.metric);
 const promotes = (action: string) => action === 'promote' || action === 'request_approval';
 
 describe('judge invariants (fast-check)', () => {
@@ -206,15 +303,19 @@ describe('judge invariants (fast-check)', () => {
     fc.assert(
       fc.property(withApproval, ({ inputs: i, decision, approver }) => {
         const analysed = evaluate(i);
-        const regressed = analysed.analysis.statistics.guardrails.some((g) => g.outcome === 'regressed' && binding(i.policy).includes(g.metric));
+        const regressed = analysed.analysis.statistics.guardrails.some(
+          (g) => g.outcome === 'regressed' && binding(i.policy).includes(g.metric),
+        );
         const worse = analysed.analysis.statistics.primary?.outcome === 'worse';
         const answered = evaluate({ ...i, approval: { decision, approver } });
         for (const judged of [analysed, answered]) {
           if (regressed || worse) expect(['promote', 'request_approval', 'ramp']).not.toContain(judged.decision.action);
         }
         // And it fails at once, wherever the experiment stood (a rejection by a person closes it anyway).
-        if ((regressed || worse) && ['running', 'awaiting_approval'].includes(i.experiment.status)) expect(analysed.decision.action).toBe('fail');
-        if ((regressed || worse) && i.experiment.status === 'awaiting_approval') expect(['fail', 'reject']).toContain(answered.decision.action);
+        if ((regressed || worse) && ['running', 'awaiting_approval'].includes(i.experiment.status))
+          expect(analysed.decision.action).toBe('fail');
+        if ((regressed || worse) && i.experiment.status === 'awaiting_approval')
+          expect(['fail', 'reject']).toContain(answered.decision.action);
       }),
       runs,
     );
@@ -225,12 +326,16 @@ describe('judge invariants (fast-check)', () => {
       fc.property(withApproval, ({ inputs: i, decision, approver }) => {
         for (const judged of [evaluate(i), evaluate({ ...i, approval: { decision, approver } })]) {
           if (!promotes(judged.decision.action)) continue;
-          expect(Math.min(judged.analysis.samples.baseline, judged.analysis.samples.candidate)).toBeGreaterThanOrEqual(i.policy.minRunsPerArm);
+          expect(Math.min(judged.analysis.samples.baseline, judged.analysis.samples.candidate)).toBeGreaterThanOrEqual(
+            i.policy.minRunsPerArm,
+          );
           expect(i.now - i.experiment.startedAt).toBeGreaterThanOrEqual(i.policy.minDurationMs);
           // And only with every binding guardrail significantly within its margin.
           for (const metric of binding(i.policy)) {
             expect(measureOf(metric)).toBeDefined();
-            expect(judged.analysis.statistics.guardrails.find((g) => g.metric === metric)?.outcome).toBe('non_inferior');
+            expect(judged.analysis.statistics.guardrails.find((g) => g.metric === metric)?.outcome).toBe(
+              'non_inferior',
+            );
           }
         }
       }),
@@ -246,7 +351,9 @@ describe('judge invariants (fast-check)', () => {
         expect(i.experiment).toMatchObject({ status: 'running', mode: 'ab' });
         expect(decision.nextRampStepIndex).toBe(i.experiment.rampStepIndex + 1);
         const next = decision.nextTrafficSplit!;
-        expect(next.candidateBasisPoints).toBe(i.experiment.rampSchedule[i.experiment.rampStepIndex + 1]!.candidateBasisPoints);
+        expect(next.candidateBasisPoints).toBe(
+          i.experiment.rampSchedule[i.experiment.rampStepIndex + 1]!.candidateBasisPoints,
+        );
         expect(next.candidateBasisPoints).toBeGreaterThan(i.experiment.trafficSplit.candidateBasisPoints);
         expect(next.candidateBasisPoints).toBeLessThanOrEqual(5000);
         expect(next.baselineBasisPoints).toBeLessThanOrEqual(5000);
@@ -274,7 +381,9 @@ describe('judge invariants (fast-check)', () => {
         }
         // A request is withdrawn exactly when the judge fails or pauses an experiment that was waiting; an answered
         // request is already decided, so there is nothing to withdraw.
-        expect(analysed.withdrawApproval).toBe(from === 'awaiting_approval' && ['fail', 'pause'].includes(analysed.action));
+        expect(analysed.withdrawApproval).toBe(
+          from === 'awaiting_approval' && ['fail', 'pause'].includes(analysed.action),
+        );
         expect(answered.withdrawApproval).toBe(false);
       }),
       runs,
@@ -298,11 +407,23 @@ describe('the generators', () => {
     const seen = new Map<string, number>();
     for (const x of fc.sample(withApproval, { numRuns: 4000, seed: 42 })) {
       const analysed = evaluate(x.inputs).decision.action;
-      const answered = evaluate({ ...x.inputs, approval: { decision: x.decision, approver: x.approver } }).decision.action;
+      const answered = evaluate({ ...x.inputs, approval: { decision: x.decision, approver: x.approver } }).decision
+        .action;
       seen.set(analysed, (seen.get(analysed) ?? 0) + 1);
       seen.set(`approval:${answered}`, (seen.get(`approval:${answered}`) ?? 0) + 1);
     }
-    for (const action of ['continue', 'ramp', 'promote', 'request_approval', 'fail', 'pause', 'reject', 'approval:promote', 'approval:fail', 'approval:reject']) {
+    for (const action of [
+      'continue',
+      'ramp',
+      'promote',
+      'request_approval',
+      'fail',
+      'pause',
+      'reject',
+      'approval:promote',
+      'approval:fail',
+      'approval:reject',
+    ]) {
       expect(seen.get(action) ?? 0, action).toBeGreaterThanOrEqual(5);
     }
   });

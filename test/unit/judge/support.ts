@@ -1,4 +1,9 @@
-import type { ConfidenceSequence, ExperimentPolicy, GuardrailTest, SrmCheck } from '../../../lib/contracts/types.generated.ts';
+import type {
+  ConfidenceSequence,
+  ExperimentPolicy,
+  GuardrailTest,
+  SrmCheck,
+} from '../../../lib/contracts/types.generated.ts';
 import { experimentPolicy } from '../../../lib/policy/experiment.ts';
 import { defaultPolicy } from '../../../lib/policy/policy.ts';
 import type { Analysis } from '../../../services/experiment-judge/analysis.ts';
@@ -33,22 +38,61 @@ export const experiment: ExperimentView = {
   approvalExpiresAt: null,
 };
 
-export const memory: JudgeMemory = { primaryBetterSince: null, rampStepStartedAt: t0, stepRuns: { baseline: 0, candidate: 0 }, srmPaused: false };
+export const memory: JudgeMemory = {
+  primaryBetterSince: null,
+  rampStepStartedAt: t0,
+  stepRuns: { baseline: 0, candidate: 0 },
+  srmPaused: false,
+};
 
-export function guardrail(metric: GuardrailTest['metric'], outcome: GuardrailTest['outcome'], estimate = 0): GuardrailTest {
+export function guardrail(
+  metric: GuardrailTest['metric'],
+  outcome: GuardrailTest['outcome'],
+  estimate = 0,
+): GuardrailTest {
   const margin = policy.guardrails.find((g) => g.metric === metric)?.margin ?? 0;
-  return { metric, margin, estimate, bound: outcome === 'non_inferior' ? margin / 2 : outcome === 'regressed' ? margin * 2 : margin * 1.5, outcome };
+  return {
+    metric,
+    margin,
+    estimate,
+    bound: outcome === 'non_inferior' ? margin / 2 : outcome === 'regressed' ? margin * 2 : margin * 1.5,
+    outcome,
+  };
 }
 
-export const passingGuardrails = (): GuardrailTest[] => policy.guardrails.map((g) => guardrail(g.metric, 'non_inferior'));
+export const passingGuardrails = (): GuardrailTest[] =>
+  policy.guardrails.map((g) => guardrail(g.metric, 'non_inferior'));
 
-export const betterPrimary: ConfidenceSequence = { metric: 'score', estimate: 0.05, lower: 0.01, upper: 0.09, alpha: 0.05, outcome: 'better' };
-export const inconclusivePrimary: ConfidenceSequence = { metric: 'score', estimate: 0.01, lower: -0.02, upper: 0.04, alpha: 0.05, outcome: 'inconclusive' };
-export const worsePrimary: ConfidenceSequence = { metric: 'score', estimate: -0.05, lower: -0.09, upper: -0.01, alpha: 0.05, outcome: 'worse' };
+export const betterPrimary: ConfidenceSequence = {
+  metric: 'score',
+  estimate: 0.05,
+  lower: 0.01,
+  upper: 0.09,
+  alpha: 0.05,
+  outcome: 'better',
+};
+export const inconclusivePrimary: ConfidenceSequence = {
+  metric: 'score',
+  estimate: 0.01,
+  lower: -0.02,
+  upper: 0.04,
+  alpha: 0.05,
+  outcome: 'inconclusive',
+};
+export const worsePrimary: ConfidenceSequence = {
+  metric: 'score',
+  estimate: -0.05,
+  lower: -0.09,
+  upper: -0.01,
+  alpha: 0.05,
+  outcome: 'worse',
+};
 export const healthySrm: SrmCheck = { expectedCandidateShare: 0.5, chiSquare: 0.3, pValue: 1, mismatch: false };
 export const mismatchedSrm: SrmCheck = { expectedCandidateShare: 0.5, chiSquare: 80, pValue: 1e-6, mismatch: true };
 
-export function analysis(overrides: Partial<Analysis['statistics']> & { samples?: Analysis['samples'] } = {}): Analysis {
+export function analysis(
+  overrides: Partial<Analysis['statistics']> & { samples?: Analysis['samples'] } = {},
+): Analysis {
   const { samples, ...statistics } = overrides;
   return {
     statistics: { arms: [], primary: betterPrimary, guardrails: passingGuardrails(), srm: healthySrm, ...statistics },

@@ -6,7 +6,14 @@ import { playbookGenerator } from '../../../services/proposer/generators/playboo
 import { parseProposals } from '../../../services/proposer/generators/types.ts';
 import { signalReport } from '../../../services/proposer/report.ts';
 
-const baseline: AgentConfig = { instructions: 'Be helpful.', model: 'm', tools: [], memory: {}, guardrails: [], parameters: { temperature: 0.2 } };
+const baseline: AgentConfig = {
+  instructions: 'Be helpful.',
+  model: 'm',
+  tools: [],
+  memory: {},
+  guardrails: [],
+  parameters: { temperature: 0.2 },
+};
 const trigger: SessionTriggered = {
   eventId: 'e',
   sessionId: 's',
@@ -59,9 +66,21 @@ describe('the signal report', () => {
 
 describe('the playbook generator', () => {
   const rules = [
-    { when: { failureCategory: 'hallucination' }, summary: 'ground answers', appendInstructions: 'Cite a source for every claim.' },
-    { when: { metric: 'failure_rate' }, summary: 'more tokens', change: { parameters: { temperature: 0.2, maxTokens: 4000 } } },
-    { when: { failureCategory: 'tool_misuse' }, summary: 'check tool arguments', appendInstructions: 'Check every tool argument against its schema.' },
+    {
+      when: { failureCategory: 'hallucination' },
+      summary: 'ground answers',
+      appendInstructions: 'Cite a source for every claim.',
+    },
+    {
+      when: { metric: 'failure_rate' },
+      summary: 'more tokens',
+      change: { parameters: { temperature: 0.2, maxTokens: 4000 } },
+    },
+    {
+      when: { failureCategory: 'tool_misuse' },
+      summary: 'check tool arguments',
+      appendInstructions: 'Check every tool argument against its schema.',
+    },
     { when: { failureCategory: 'never-seen' }, summary: 'unused', appendInstructions: 'x' },
   ];
 
@@ -70,9 +89,21 @@ describe('the playbook generator', () => {
     expect(result).toEqual({
       ok: true,
       candidates: [
-        { summary: 'check tool arguments', change: { instructions: 'Be helpful.\n\nCheck every tool argument against its schema.' }, projectedCostDeltaUsd: 0 },
-        { summary: 'ground answers', change: { instructions: 'Be helpful.\n\nCite a source for every claim.' }, projectedCostDeltaUsd: 0 },
-        { summary: 'more tokens', change: { parameters: { temperature: 0.2, maxTokens: 4000 } }, projectedCostDeltaUsd: 0 },
+        {
+          summary: 'check tool arguments',
+          change: { instructions: 'Be helpful.\n\nCheck every tool argument against its schema.' },
+          projectedCostDeltaUsd: 0,
+        },
+        {
+          summary: 'ground answers',
+          change: { instructions: 'Be helpful.\n\nCite a source for every claim.' },
+          projectedCostDeltaUsd: 0,
+        },
+        {
+          summary: 'more tokens',
+          change: { parameters: { temperature: 0.2, maxTokens: 4000 } },
+          projectedCostDeltaUsd: 0,
+        },
       ],
     });
   });
@@ -80,7 +111,10 @@ describe('the playbook generator', () => {
   it('keeps at most maxCandidates, and fails with a reason when no rule matches', async () => {
     const two = await generator(rules, 2).generate(signalReport(trigger), baseline);
     expect(two.ok && two.candidates.map((c) => c.summary)).toEqual(['check tool arguments', 'ground answers']);
-    expect(await generator([rules[3]]).generate(signalReport(trigger), baseline)).toEqual({ ok: false, reason: "no playbook rule matches the session's signals" });
+    expect(await generator([rules[3]]).generate(signalReport(trigger), baseline)).toEqual({
+      ok: false,
+      reason: "no playbook rule matches the session's signals",
+    });
   });
 
   it('refuses a rule with no condition', () => {

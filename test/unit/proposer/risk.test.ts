@@ -42,7 +42,11 @@ describe('risk tiers', () => {
   ];
   for (const [first, more, cost, tier, eligible] of table) {
     it(`${[first, ...more].join(' + ')} at cost ${cost}: ${tier}${eligible ? ', auto-eligible' : ''}`, () => {
-      const candidate = { ...baseline, ...edits[first], ...Object.assign({}, ...more.map((m) => edits[m])) } as AgentConfig;
+      const candidate = {
+        ...baseline,
+        ...edits[first],
+        ...Object.assign({}, ...more.map((m) => edits[m])),
+      } as AgentConfig;
       const risk = assessRisk(baseline, candidate, cost, auto);
       expect(risk.tier).toBe(tier);
       expect(risk.autoEligible).toBe(eligible);
@@ -51,16 +55,25 @@ describe('risk tiers', () => {
 
   it('gives structured reasons', () => {
     const candidate = { ...baseline, model: 'model-b', parameters: { temperature: 1 } } as AgentConfig;
-    expect(assessRisk(baseline, candidate, 0.01, auto).reasons.map((r) => r.code).sort()).toEqual(['cost_increase_projected', 'model_changed', 'parameters_changed']);
+    expect(
+      assessRisk(baseline, candidate, 0.01, auto)
+        .reasons.map((r) => r.code)
+        .sort(),
+    ).toEqual(['cost_increase_projected', 'model_changed', 'parameters_changed']);
   });
 
   it('a low-risk change is not auto-eligible while the policy keeps a human on every promotion (phase 1)', () => {
-    const risk = assessRisk(baseline, { ...baseline, ...edits['a small instructions edit'] } as AgentConfig, 0, defaultPolicy);
+    const risk = assessRisk(
+      baseline,
+      { ...baseline, ...edits['a small instructions edit'] } as AgentConfig,
+      0,
+      defaultPolicy,
+    );
     expect(risk).toMatchObject({ tier: 'low', autoEligible: false });
     expect(risk.reasons.map((r) => r.code)).toContain('auto_promotion_disabled');
   });
 
-  it('the policy\'s minimum tier raises a tier and says so', () => {
+  it("the policy's minimum tier raises a tier and says so", () => {
     const strict: LearningPolicy = { ...auto, risk: { ...auto.risk, minimumTier: 'medium' } };
     const risk = assessRisk(baseline, { ...baseline, ...edits['a small instructions edit'] } as AgentConfig, 0, strict);
     expect(risk).toMatchObject({ tier: 'medium', autoEligible: false });
@@ -71,20 +84,31 @@ describe('risk tiers', () => {
 describe('risk invariants (fast-check)', () => {
   const part = fc.constantFrom<keyof AgentConfig>('model', 'tools', 'memory', 'guardrails');
   const tier = fc.constantFrom<'low' | 'medium' | 'high'>('low', 'medium', 'high');
-  const policy = fc.record({ auto: fc.boolean(), minimumTier: tier, ratio: fc.double({ min: 0, max: 0.3, noNaN: true }) }).map(
-    ({ auto: a, minimumTier, ratio }): LearningPolicy => ({
-      ...defaultPolicy,
-      promotion: { ...defaultPolicy.promotion, autoPromoteLowRisk: a },
-      risk: { lowRiskMaxEditRatio: ratio, minimumTier },
-    }),
-  );
-  const anyEdit = fc.subarray(Object.keys(edits)).map((keys) => Object.assign({}, ...keys.map((k) => edits[k])) as Partial<AgentConfig>);
+  const policy = fc
+    .record({ auto: fc.boolean(), minimumTier: tier, ratio: fc.double({ min: 0, max: 0.3, noNaN: true }) })
+    .map(
+      ({ auto: a, minimumTier, ratio }): LearningPolicy => ({
+        ...defaultPolicy,
+        promotion: { ...defaultPolicy.promotion, autoPromoteLowRisk: a },
+        risk: { lowRiskMaxEditRatio: ratio, minimumTier },
+      }),
+    );
+  const anyEdit = fc
+    .subarray(Object.keys(edits))
+    .map((keys) => Object.assign({}, ...keys.map((k) => edits[k])) as Partial<AgentConfig>);
   const cost = fc.option(fc.double({ min: -1, max: 1, noNaN: true }), { nil: null });
 
   it('any change touching the model, tools, memory or guardrails is high and never auto-eligible', () => {
     fc.assert(
       fc.property(part, anyEdit, cost, policy, (touched, more, c, p) => {
-        const candidate = { ...baseline, ...more, [touched]: edits[`a ${touched === 'tools' ? 'tool' : touched === 'guardrails' ? 'guardrail' : touched} change`]![touched] } as AgentConfig;
+        const candidate = {
+          ...baseline,
+          ...more,
+          [touched]:
+            edits[`a ${touched === 'tools' ? 'tool' : touched === 'guardrails' ? 'guardrail' : touched} change`]![
+              touched
+            ],
+        } as AgentConfig;
         const risk = assessRisk(baseline, candidate, c, p);
         expect(risk.tier).toBe('high');
         expect(risk.autoEligible).toBe(false);

@@ -6,7 +6,12 @@ import { createLogger } from '../../../lib/logging.ts';
 import { createRouterCore, type TagSink } from '../../../services/router-sidecar/core.ts';
 import type { TagDraft } from '../../../services/router-sidecar/decide.ts';
 import { createFreshness, recordProbe } from '../../../services/router-sidecar/freshness.ts';
-import { loadServices, startGrpcServer, type GrpcAssignResponse, type RunningGrpcServer } from '../../../services/router-sidecar/grpc.ts';
+import {
+  loadServices,
+  startGrpcServer,
+  type GrpcAssignResponse,
+  type RunningGrpcServer,
+} from '../../../services/router-sidecar/grpc.ts';
 import { bucketOf } from '../../../services/router-sidecar/hash.ts';
 import { httpApiRoutes } from '../../../services/router-sidecar/http-api.ts';
 import { routerMetrics } from '../../../services/router-sidecar/metrics.ts';
@@ -34,7 +39,15 @@ const candidateUnit = (() => {
 })();
 
 beforeAll(async () => {
-  table.set('agent-1', applyExperimentState(undefined, experimentState({ trafficSplit: { candidateBasisPoints: 5000, baselineBasisPoints: 5000, shadowSampleBasisPoints: 0 } })).view);
+  table.set(
+    'agent-1',
+    applyExperimentState(
+      undefined,
+      experimentState({
+        trafficSplit: { candidateBasisPoints: 5000, baselineBasisPoints: 5000, shadowSampleBasisPoints: 0 },
+      }),
+    ).view,
+  );
   recordProbe(freshness, Date.now(), []);
   http = await startOpsServer({
     host: '127.0.0.1',
@@ -45,7 +58,11 @@ beforeAll(async () => {
     routes: httpApiRoutes({ core, metrics, token, maxBodyBytes: 1024 }),
   });
   grpcServer = await startGrpcServer({ host: '127.0.0.1', port: 0, core, metrics, token });
-  const Router = (loadServices().routerPackage as unknown as { learnloop: { router: { v1: { Router: grpc.ServiceClientConstructor } } } }).learnloop.router.v1.Router;
+  const Router = (
+    loadServices().routerPackage as unknown as {
+      learnloop: { router: { v1: { Router: grpc.ServiceClientConstructor } } };
+    }
+  ).learnloop.router.v1.Router;
   client = new Router(`127.0.0.1:${grpcServer.port}`, grpc.credentials.createInsecure()) as typeof client;
 });
 
@@ -68,17 +85,43 @@ describe('POST /v1/assign', () => {
   it('answers with exactly the documented fields', async () => {
     const res = await post(JSON.stringify({ agentId: 'agent-1', runId: 'run-1', unitId: candidateUnit }));
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ agentId: 'agent-1', runId: 'run-1', versionId: 'v-cand', experimentId: 'exp-1', arm: 'candidate', shadow: null });
+    expect(res.body).toEqual({
+      agentId: 'agent-1',
+      runId: 'run-1',
+      versionId: 'v-cand',
+      experimentId: 'exp-1',
+      arm: 'candidate',
+      shadow: null,
+    });
     expect(enqueued.at(-1)).toMatchObject({ runId: 'run-1', arm: 'candidate', versionId: 'v-cand' });
     const unknown = await post(JSON.stringify({ agentId: 'nobody', runId: 'run-2' }));
-    expect(unknown.body).toEqual({ agentId: 'nobody', runId: 'run-2', versionId: null, experimentId: null, arm: null, shadow: null });
+    expect(unknown.body).toEqual({
+      agentId: 'nobody',
+      runId: 'run-2',
+      versionId: null,
+      experimentId: null,
+      arm: null,
+      shadow: null,
+    });
   });
 
   it('400 with a JSON error naming the field: malformed JSON, missing ids, wrong types, oversized body', async () => {
-    expect(await post('{"agentId":')).toEqual({ status: 400, body: { error: 'body: is not valid JSON', field: 'body' } });
-    expect(await post(JSON.stringify({ agentId: 'a' }))).toEqual({ status: 400, body: { error: 'runId: is required', field: 'runId' } });
-    expect(await post(JSON.stringify({ agentId: '', runId: 'r' }))).toEqual({ status: 400, body: { error: 'agentId: must not be empty', field: 'agentId' } });
-    expect(await post(JSON.stringify({ agentId: 'a', runId: 'r', unitId: 5 }))).toMatchObject({ status: 400, body: { field: 'unitId' } });
+    expect(await post('{"agentId":')).toEqual({
+      status: 400,
+      body: { error: 'body: is not valid JSON', field: 'body' },
+    });
+    expect(await post(JSON.stringify({ agentId: 'a' }))).toEqual({
+      status: 400,
+      body: { error: 'runId: is required', field: 'runId' },
+    });
+    expect(await post(JSON.stringify({ agentId: '', runId: 'r' }))).toEqual({
+      status: 400,
+      body: { error: 'agentId: must not be empty', field: 'agentId' },
+    });
+    expect(await post(JSON.stringify({ agentId: 'a', runId: 'r', unitId: 5 }))).toMatchObject({
+      status: 400,
+      body: { field: 'unitId' },
+    });
     const big = await post(JSON.stringify({ agentId: 'a', runId: 'x'.repeat(2000) }));
     expect(big).toEqual({ status: 400, body: { error: 'body: larger than 1024 bytes', field: 'body' } });
   });
@@ -91,14 +134,18 @@ describe('POST /v1/assign', () => {
   });
 
   it('405 for another method', async () => {
-    const res = await fetch(`http://127.0.0.1:${http.port}/v1/assign`, { headers: { authorization: `Bearer ${token}` } });
+    const res = await fetch(`http://127.0.0.1:${http.port}/v1/assign`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(res.status).toBe(405);
   });
 });
 
 describe('GET /v1/agents/{agentId}, /openapi.json and the ops endpoints', () => {
   it('shows what the router believes: live version, experiment, split and ranges, state age', async () => {
-    const res = await fetch(`http://127.0.0.1:${http.port}/v1/agents/agent-1`, { headers: { authorization: `Bearer ${token}` } });
+    const res = await fetch(`http://127.0.0.1:${http.port}/v1/agents/agent-1`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     const body = (await res.json()) as Record<string, unknown>;
     expect(body).toMatchObject({
       agentId: 'agent-1',
@@ -118,8 +165,15 @@ describe('GET /v1/agents/{agentId}, /openapi.json and the ops endpoints', () => 
       maxStateAgeMs: 60_000,
     });
     expect(body['stateAgeMs']).toBeGreaterThanOrEqual(0);
-    const encoded = await fetch(`http://127.0.0.1:${http.port}/v1/agents/${encodeURIComponent('an agent/with slash')}`, { headers: { authorization: `Bearer ${token}` } });
-    expect(await encoded.json()).toMatchObject({ agentId: 'an agent/with slash', liveVersionId: null, experiment: null });
+    const encoded = await fetch(
+      `http://127.0.0.1:${http.port}/v1/agents/${encodeURIComponent('an agent/with slash')}`,
+      { headers: { authorization: `Bearer ${token}` } },
+    );
+    expect(await encoded.json()).toMatchObject({
+      agentId: 'an agent/with slash',
+      liveVersionId: null,
+      experiment: null,
+    });
   });
 
   it('serves the OpenAPI document without a token, and /metrics, /healthz, /readyz on the same port', async () => {
@@ -139,13 +193,21 @@ describe('gRPC', () => {
     new Promise<{ err: grpc.ServiceError | null; res: GrpcAssignResponse | undefined }>((resolve) => {
       const md = new grpc.Metadata();
       if (auth) md.set('authorization', auth);
-      client['assign']!(request, md, (err: grpc.ServiceError | null, res: GrpcAssignResponse | undefined) => resolve({ err, res }));
+      client['assign']!(request, md, (err: grpc.ServiceError | null, res: GrpcAssignResponse | undefined) =>
+        resolve({ err, res }),
+      );
     });
 
   it('Router/Assign gives the same answer as HTTP', async () => {
     const { err, res } = await call({ agentId: 'agent-1', runId: 'run-g', unitId: candidateUnit });
     expect(err).toBeNull();
-    expect(res).toMatchObject({ agentId: 'agent-1', runId: 'run-g', versionId: 'v-cand', experimentId: 'exp-1', arm: 'ARM_CANDIDATE' });
+    expect(res).toMatchObject({
+      agentId: 'agent-1',
+      runId: 'run-g',
+      versionId: 'v-cand',
+      experimentId: 'exp-1',
+      arm: 'ARM_CANDIDATE',
+    });
     const none = await call({ agentId: 'nobody', runId: 'run-h' });
     expect(none.res).toMatchObject({ agentId: 'nobody', runId: 'run-h', arm: 'ARM_UNSPECIFIED' });
     expect(none.res?.versionId).toBeUndefined();
@@ -160,11 +222,16 @@ describe('gRPC', () => {
   });
 
   it('answers grpc.health.v1.Health/Check for the server and for the router', async () => {
-    const Health = (loadServices().healthPackage as unknown as { grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } } }).grpc.health.v1.Health;
-    const health = new Health(`127.0.0.1:${grpcServer.port}`, grpc.credentials.createInsecure()) as grpc.Client & Record<string, (...a: unknown[]) => unknown>;
+    const Health = (
+      loadServices().healthPackage as unknown as { grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } } }
+    ).grpc.health.v1.Health;
+    const health = new Health(`127.0.0.1:${grpcServer.port}`, grpc.credentials.createInsecure()) as grpc.Client &
+      Record<string, (...a: unknown[]) => unknown>;
     const check = (service: string) =>
       new Promise<{ err: grpc.ServiceError | null; res: { status: string } | undefined }>((resolve) =>
-        health['check']!({ service }, (err: grpc.ServiceError | null, res: { status: string } | undefined) => resolve({ err, res })),
+        health['check']!({ service }, (err: grpc.ServiceError | null, res: { status: string } | undefined) =>
+          resolve({ err, res }),
+        ),
       );
     expect((await check('')).res).toEqual({ status: 'SERVING' });
     expect((await check('learnloop.router.v1.Router')).res).toEqual({ status: 'SERVING' });
@@ -177,7 +244,12 @@ describe('an internal error', () => {
   it('serves the live version untagged and counts internal_error', async () => {
     const m = routerMetrics(new Registry());
     const t = createTable();
-    const view = applyExperimentState(undefined, experimentState({ trafficSplit: { candidateBasisPoints: 5000, baselineBasisPoints: 5000, shadowSampleBasisPoints: 0 } })).view;
+    const view = applyExperimentState(
+      undefined,
+      experimentState({
+        trafficSplit: { candidateBasisPoints: 5000, baselineBasisPoints: 5000, shadowSampleBasisPoints: 0 },
+      }),
+    ).view;
     view.experiment!.bucketOf = () => {
       throw new Error('boom');
     };
@@ -185,7 +257,14 @@ describe('an internal error', () => {
     const f = createFreshness();
     recordProbe(f, Date.now(), []);
     const tags: TagDraft[] = [];
-    const c = createRouterCore({ table: t, freshness: f, tags: { available: () => true, room: () => 10, enqueue: (x) => tags.push(...x) }, maxStateAgeMs: 60_000, metrics: m, logger });
+    const c = createRouterCore({
+      table: t,
+      freshness: f,
+      tags: { available: () => true, room: () => 10, enqueue: (x) => tags.push(...x) },
+      maxStateAgeMs: 60_000,
+      metrics: m,
+      logger,
+    });
     expect(c.assign({ agentId: 'agent-1', runId: 'r', unitId: null }, 'inprocess')).toEqual({
       agentId: 'agent-1',
       runId: 'r',

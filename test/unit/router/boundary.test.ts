@@ -1,16 +1,40 @@
 import { describe, expect, it } from 'vitest';
-import { caughtUp, createFreshness, recordPosition, recordProbe, resetPositions, stateAgeMs } from '../../../services/router-sidecar/freshness.ts';
+import {
+  caughtUp,
+  createFreshness,
+  recordPosition,
+  recordProbe,
+  resetPositions,
+  stateAgeMs,
+} from '../../../services/router-sidecar/freshness.ts';
 import { checkExperimentState, checkVersionPromoted } from '../../../services/router-sidecar/records.ts';
-import { bearerCheck, MAX_ID_LENGTH, parseAssignBody, parseAssignRequest } from '../../../services/router-sidecar/request.ts';
+import {
+  bearerCheck,
+  MAX_ID_LENGTH,
+  parseAssignBody,
+  parseAssignRequest,
+} from '../../../services/router-sidecar/request.ts';
 import { runAssignedEventId, toRunAssigned } from '../../../services/router-sidecar/tags.ts';
 import { experimentState, promotion } from '../../helpers/router.ts';
 
 describe('assign requests', () => {
   it('accepts agentId and runId, with unitId absent, null or empty meaning "the run is the unit"', () => {
-    expect(parseAssignRequest({ agentId: 'a', runId: 'r' })).toEqual({ ok: true, value: { agentId: 'a', runId: 'r', unitId: null } });
-    expect(parseAssignRequest({ agentId: 'a', runId: 'r', unitId: null })).toEqual({ ok: true, value: { agentId: 'a', runId: 'r', unitId: null } });
-    expect(parseAssignRequest({ agentId: 'a', runId: 'r', unitId: '' })).toEqual({ ok: true, value: { agentId: 'a', runId: 'r', unitId: null } });
-    expect(parseAssignRequest({ agentId: 'a', runId: 'r', unitId: 'u', extra: 1 })).toEqual({ ok: true, value: { agentId: 'a', runId: 'r', unitId: 'u' } });
+    expect(parseAssignRequest({ agentId: 'a', runId: 'r' })).toEqual({
+      ok: true,
+      value: { agentId: 'a', runId: 'r', unitId: null },
+    });
+    expect(parseAssignRequest({ agentId: 'a', runId: 'r', unitId: null })).toEqual({
+      ok: true,
+      value: { agentId: 'a', runId: 'r', unitId: null },
+    });
+    expect(parseAssignRequest({ agentId: 'a', runId: 'r', unitId: '' })).toEqual({
+      ok: true,
+      value: { agentId: 'a', runId: 'r', unitId: null },
+    });
+    expect(parseAssignRequest({ agentId: 'a', runId: 'r', unitId: 'u', extra: 1 })).toEqual({
+      ok: true,
+      value: { agentId: 'a', runId: 'r', unitId: 'u' },
+    });
   });
 
   it('names the field of every problem', () => {
@@ -22,7 +46,10 @@ describe('assign requests', () => {
     expect(problem({ agentId: 'a' })).toEqual({ field: 'runId', message: 'runId: is required' });
     expect(problem({ agentId: '', runId: 'r' })).toEqual({ field: 'agentId', message: 'agentId: must not be empty' });
     expect(problem({ agentId: 7, runId: 'r' })).toEqual({ field: 'agentId', message: 'agentId: must be a string' });
-    expect(problem({ agentId: 'a', runId: 'r', unitId: 3 })).toEqual({ field: 'unitId', message: 'unitId: must be a string or null' });
+    expect(problem({ agentId: 'a', runId: 'r', unitId: 3 })).toEqual({
+      field: 'unitId',
+      message: 'unitId: must be a string or null',
+    });
     expect(problem({ agentId: 'a', runId: 'x'.repeat(MAX_ID_LENGTH + 1) })?.field).toBe('runId');
     expect(problem({ agentId: 'a', runId: 'r', unitId: 'x'.repeat(MAX_ID_LENGTH + 1) })?.field).toBe('unitId');
     expect(problem([1, 2])).toEqual({ field: 'body', message: 'must be a JSON object' });
@@ -30,7 +57,10 @@ describe('assign requests', () => {
   });
 
   it('refuses malformed JSON as a problem with the body', () => {
-    expect(parseAssignBody('{"agentId": "a", ')).toEqual({ ok: false, problem: { field: 'body', message: 'body: is not valid JSON' } });
+    expect(parseAssignBody('{"agentId": "a", ')).toEqual({
+      ok: false,
+      problem: { field: 'body', message: 'body: is not valid JSON' },
+    });
     expect(parseAssignBody('"just a string"')).toMatchObject({ ok: false, problem: { field: 'body' } });
     expect(parseAssignBody('{"agentId":"a","runId":"r"}')).toMatchObject({ ok: true });
   });
@@ -132,14 +162,23 @@ describe('state records from the topics', () => {
     expect(checkExperimentState({ ...older, someFutureField: 1 })).toMatchObject({ ok: true });
     expect(checkVersionPromoted(promotion())).toMatchObject({ ok: true });
     const { experimentId: _e, ...withoutExperiment } = promotion();
-    expect(checkVersionPromoted(withoutExperiment)).toEqual({ ok: true, value: expect.objectContaining({ experimentId: null }) });
+    expect(checkVersionPromoted(withoutExperiment)).toEqual({
+      ok: true,
+      value: expect.objectContaining({ experimentId: null }),
+    });
   });
 
   it('name what is missing or mistyped', () => {
     const { salt: _s, ...noSalt } = experimentState();
     expect(checkExperimentState(noSalt)).toMatchObject({ ok: false, error: expect.stringContaining('salt') });
-    expect(checkExperimentState({ ...experimentState(), changedAt: 5 })).toMatchObject({ ok: false, error: expect.stringContaining('changedAt') });
-    expect(checkVersionPromoted({ ...promotion(), promotedVersionId: '' })).toMatchObject({ ok: false, error: expect.stringContaining('promotedVersionId') });
+    expect(checkExperimentState({ ...experimentState(), changedAt: 5 })).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('changedAt'),
+    });
+    expect(checkVersionPromoted({ ...promotion(), promotedVersionId: '' })).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('promotedVersionId'),
+    });
     expect(checkExperimentState('not a record')).toMatchObject({ ok: false });
   });
 });

@@ -12,12 +12,30 @@ const bucketVectors: ReadonlyArray<{ salt: string; unit: string; keyHex: string;
   { salt: 'salt-1', unit: 'user-1', keyHex: '73616c742d313a757365722d31', hash: 0x47df4355, bucket: 4101 },
   { salt: 'salt-1', unit: 'user-2', keyHex: '73616c742d313a757365722d32', hash: 0xcdf5d469, bucket: 9977 },
   { salt: 'salt-1', unit: 'run-0001', keyHex: '73616c742d313a72756e2d30303031', hash: 0xda07f3c7, bucket: 4247 },
-  { salt: 'exp-7f3a', unit: 'conversation:42', keyHex: '6578702d376633613a636f6e766572736174696f6e3a3432', hash: 0xe3761837, bucket: 7479 },
+  {
+    salt: 'exp-7f3a',
+    unit: 'conversation:42',
+    keyHex: '6578702d376633613a636f6e766572736174696f6e3a3432',
+    hash: 0xe3761837,
+    bucket: 7479,
+  },
   { salt: 'salt-1', unit: 'Jos\u00e9', keyHex: '73616c742d313a4a6f73c3a9', hash: 0xdd8a34b4, bucket: 2196 },
   { salt: 'salt-1', unit: 'Jose\u0301', keyHex: '73616c742d313a4a6f7365cc81', hash: 0xe6712647, bucket: 5047 },
-  { salt: 'salt-1', unit: '日本語ユーザー', keyHex: '73616c742d313ae697a5e69cace8aa9ee383a6e383bce382b6e383bc', hash: 0x13d26943, bucket: 6611 },
+  {
+    salt: 'salt-1',
+    unit: '日本語ユーザー',
+    keyHex: '73616c742d313ae697a5e69cace8aa9ee383a6e383bce382b6e383bc',
+    hash: 0x13d26943,
+    bucket: 6611,
+  },
   { salt: 'salt-1', unit: '🦊', keyHex: '73616c742d313af09fa68a', hash: 0x26f48643, bucket: 9363 },
-  { salt: 'salt-1', unit: 'user-🦊-😀', keyHex: '73616c742d313a757365722df09fa68a2df09f9880', hash: 0xaa15487a, bucket: 1530 },
+  {
+    salt: 'salt-1',
+    unit: 'user-🦊-😀',
+    keyHex: '73616c742d313a757365722df09fa68a2df09f9880',
+    hash: 0xaa15487a,
+    bucket: 1530,
+  },
   { salt: 's\u00ebl', unit: 'user-1', keyHex: '73c3ab6c3a757365722d31', hash: 0x08915105, bucket: 1189 },
 ];
 
@@ -52,9 +70,12 @@ describe('UTF-8 encoding', () => {
   it('replaces unpaired surrogates with U+FFFD as TextEncoder does', () => {
     const anyUnit = fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c));
     fc.assert(
-      fc.property(fc.array(anyUnit, { maxLength: 12 }).map((a) => a.join('')), (text) => {
-        expect(Buffer.from(utf8(text)).equals(Buffer.from(new TextEncoder().encode(text)))).toBe(true);
-      }),
+      fc.property(
+        fc.array(anyUnit, { maxLength: 12 }).map((a) => a.join('')),
+        (text) => {
+          expect(Buffer.from(utf8(text)).equals(Buffer.from(new TextEncoder().encode(text)))).toBe(true);
+        },
+      ),
       { numRuns: 2000 },
     );
     expect(Buffer.from(utf8('\ud800x')).toString('hex')).toBe('efbfbd78');
@@ -80,15 +101,20 @@ describe('bucketOf', () => {
 
   it('is the same through a prepared bucketer, whatever was hashed before (the scratch buffer is reused)', () => {
     fc.assert(
-      fc.property(fc.string({ minLength: 1 }), fc.string({ unit: 'binary', minLength: 1, maxLength: 300 }), fc.string({ unit: 'binary', maxLength: 300 }), (salt, unit, before) => {
-        const b = bucketer(salt);
-        b(before);
-        const bytes = new TextEncoder().encode(`${salt}:${unit}`);
-        const expected = murmur3x86_32(bytes, bytes.length) % BUCKETS;
-        expect(b(unit)).toBe(expected);
-        expect(expected).toBeGreaterThanOrEqual(0);
-        expect(expected).toBeLessThan(BUCKETS);
-      }),
+      fc.property(
+        fc.string({ minLength: 1 }),
+        fc.string({ unit: 'binary', minLength: 1, maxLength: 300 }),
+        fc.string({ unit: 'binary', maxLength: 300 }),
+        (salt, unit, before) => {
+          const b = bucketer(salt);
+          b(before);
+          const bytes = new TextEncoder().encode(`${salt}:${unit}`);
+          const expected = murmur3x86_32(bytes, bytes.length) % BUCKETS;
+          expect(b(unit)).toBe(expected);
+          expect(expected).toBeGreaterThanOrEqual(0);
+          expect(expected).toBeLessThan(BUCKETS);
+        },
+      ),
       { numRuns: 1000 },
     );
   });
@@ -110,7 +136,8 @@ const CHI2_999_DF81 = 126.08;
 const idSets: Record<string, (i: number) => string> = {
   sequential: (i) => `user-${i}`,
   'zero-padded': (i) => `run-${String(i).padStart(8, '0')}`,
-  'uuid-like': (i) => `${(i * 2654435761 >>> 0).toString(16).padStart(8, '0')}-4a1b-9c2d-${String(i).padStart(12, '0')}`,
+  'uuid-like': (i) =>
+    `${((i * 2654435761) >>> 0).toString(16).padStart(8, '0')}-4a1b-9c2d-${String(i).padStart(12, '0')}`,
   'non-ASCII': (i) => `usuário-${i}-日本-🦊`,
 };
 

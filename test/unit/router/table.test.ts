@@ -26,7 +26,11 @@ describe('applying experiment states (the version check)', () => {
   it('applies a newer version of the same experiment and ignores an older or equal one', () => {
     const v1 = experimentState({ version: 1, status: 'running' });
     const v2 = experimentState({ version: 2, status: 'paused' });
-    const v3 = experimentState({ version: 3, status: 'running', trafficSplit: { candidateBasisPoints: 1000, baselineBasisPoints: 1000, shadowSampleBasisPoints: 0 } });
+    const v3 = experimentState({
+      version: 3,
+      status: 'running',
+      trafficSplit: { candidateBasisPoints: 1000, baselineBasisPoints: 1000, shadowSampleBasisPoints: 0 },
+    });
     const { view, results } = applyAll([v1, v3, v2, v3]);
     expect(results).toEqual(['applied', 'applied', 'superseded', 'superseded']);
     expect(view?.experiment).toMatchObject({ version: 3, status: 'running', candidateBasisPoints: 1000 });
@@ -64,13 +68,18 @@ describe('applying experiment states (the version check)', () => {
   });
 
   it('supersedes() is a strict order: never both ways, never for itself', () => {
-    const key = fc.record({ experimentId: fc.constantFrom('a', 'b', 'c'), version: fc.integer({ min: 1, max: 4 }), startedAtMs: fc.constantFrom(1, 2) });
+    const key = fc.record({
+      experimentId: fc.constantFrom('a', 'b', 'c'),
+      version: fc.integer({ min: 1, max: 4 }),
+      startedAtMs: fc.constantFrom(1, 2),
+    });
     fc.assert(
       fc.property(key, key, (x, y) => {
         expect(supersedes(x, x)).toBe(false);
         const same = x.experimentId === y.experimentId && x.version === y.version && x.startedAtMs === y.startedAtMs;
         if (!same && x.experimentId !== y.experimentId) expect(supersedes(x, y)).not.toBe(supersedes(y, x));
-        if (x.experimentId === y.experimentId && x.version !== y.version) expect(supersedes(x, y)).not.toBe(supersedes(y, x));
+        if (x.experimentId === y.experimentId && x.version !== y.version)
+          expect(supersedes(x, y)).not.toBe(supersedes(y, x));
       }),
     );
   });
@@ -80,7 +89,11 @@ describe('applying experiment states (the version check)', () => {
     const removed = removeExperiment(withBoth, 'agent-1');
     expect(removed.experiment).toBeNull();
     expect(removed.liveVersionId).toBe('v-9');
-    expect(removeExperiment(undefined, 'agent-2')).toMatchObject({ agentId: 'agent-2', experiment: null, liveVersionId: null });
+    expect(removeExperiment(undefined, 'agent-2')).toMatchObject({
+      agentId: 'agent-2',
+      experiment: null,
+      liveVersionId: null,
+    });
   });
 });
 
@@ -112,7 +125,16 @@ describe('the live version', () => {
 
   it('keeps the promotion when a new experiment state arrives, and the experiment when a promotion arrives', () => {
     const promoted = applyPromotion(undefined, promotion({ promotedVersionId: 'v2' })).view;
-    const next = applyExperimentState(promoted, experimentState({ experimentId: 'exp-2', arms: [{ arm: 'baseline', versionId: 'v2' }, { arm: 'candidate', versionId: 'v3' }] })).view;
+    const next = applyExperimentState(
+      promoted,
+      experimentState({
+        experimentId: 'exp-2',
+        arms: [
+          { arm: 'baseline', versionId: 'v2' },
+          { arm: 'candidate', versionId: 'v3' },
+        ],
+      }),
+    ).view;
     expect(next).toMatchObject({ liveVersionId: 'v2', liveSource: 'promotion' });
     expect(next.experiment?.experimentId).toBe('exp-2');
   });

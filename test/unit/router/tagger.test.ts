@@ -51,7 +51,16 @@ async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
 
 const start = (transport: TagTransport, extra: Partial<Parameters<typeof startTagger>[0]> = {}) => {
   const metrics = routerMetrics(new Registry());
-  const tagger = startTagger({ transport, capacity: 100, maxDelayMs: 500, lingerMs: 1, backoff: { initialMs: 10, maxMs: 50 }, logger, metrics, ...extra });
+  const tagger = startTagger({
+    transport,
+    capacity: 100,
+    maxDelayMs: 500,
+    lingerMs: 1,
+    backoff: { initialMs: 10, maxMs: 50 },
+    logger,
+    metrics,
+    ...extra,
+  });
   return { tagger, metrics };
 };
 
@@ -86,7 +95,9 @@ describe('the tagger', () => {
     fake.state.down = false;
     await until(() => tagger.pending() === 0 && tagger.available());
     expect(fake.all().map((t) => t.runId)).toEqual(['run-0', 'run-1', 'run-2', 'run-3', 'run-4', 'run-5']);
-    expect((await metrics.registry.getSingleMetric('learnloop_router_tag_publish_failures_total')?.get())?.values[0]?.value).toBeGreaterThan(0);
+    expect(
+      (await metrics.registry.getSingleMetric('learnloop_router_tag_publish_failures_total')?.get())?.values[0]?.value,
+    ).toBeGreaterThan(0);
     await tagger.stop();
   });
 
@@ -131,6 +142,8 @@ describe('the tagger', () => {
     b.tagger.enqueue([draft(1), draft(2), draft(3)]);
     await b.tagger.stop();
     expect(bad.all()).toHaveLength(0);
-    expect((await b.metrics.registry.getSingleMetric('learnloop_router_tags_dropped_total')?.get())?.values[0]?.value).toBe(3);
+    expect(
+      (await b.metrics.registry.getSingleMetric('learnloop_router_tags_dropped_total')?.get())?.values[0]?.value,
+    ).toBe(3);
   });
 });

@@ -55,7 +55,12 @@ interface TwoSampleCase {
   };
 }
 interface Fixtures {
-  moments: Array<{ name: string; values: number[]; splitAt: number; expected: Moments & { mean: number; variance: number } }>;
+  moments: Array<{
+    name: string;
+    values: number[];
+    splitAt: number;
+    expected: Moments & { mean: number; variance: number };
+  }>;
   twoSample: TwoSampleCase[];
   paired: Array<{
     name: string;
@@ -80,8 +85,15 @@ interface Fixtures {
     };
   }>;
   srm: {
-    pearson: Array<{ observed: number[]; shares: number[]; expected: { chiSquare: number; pValue: number; degreesOfFreedom: number } }>;
-    stratified: Array<{ periods: SplitPeriod[]; expected: { chiSquare: number; pValue: number; expectedCandidateShare: number } }>;
+    pearson: Array<{
+      observed: number[];
+      shares: number[];
+      expected: { chiSquare: number; pValue: number; degreesOfFreedom: number };
+    }>;
+    stratified: Array<{
+      periods: SplitPeriod[];
+      expected: { chiSquare: number; pValue: number; expectedCandidateShare: number };
+    }>;
   };
   distributions: {
     normalCdf: Array<{ x: number; expected: number }>;
@@ -91,7 +103,9 @@ interface Fixtures {
   };
 }
 
-const fixtures = JSON.parse(readFileSync(new URL('../../fixtures/stats/fixtures.json', import.meta.url), 'utf8')) as Fixtures;
+const fixtures = JSON.parse(
+  readFileSync(new URL('../../fixtures/stats/fixtures.json', import.meta.url), 'utf8'),
+) as Fixtures;
 
 /**
  * |actual − expected| within `rel` of |expected|, or within `abs`. Distribution tails (Φ, χ² survival) come from jstat
@@ -201,9 +215,11 @@ describe('distributions against scipy', () => {
   it('Φ, Φ⁻¹ and the chi-square tail', () => {
     for (const c of fixtures.distributions.normalCdf) close(normalCdf(c.x), c.expected, 1e-9, 1e-15);
     for (const c of fixtures.distributions.normalQuantile) close(normalQuantile(c.p), c.expected, 1e-9, 1e-12);
-    for (const c of fixtures.distributions.chiSquareSurvival) close(chiSquareSurvival(c.x, c.df), c.expected, 1e-7, 1e-15);
+    for (const c of fixtures.distributions.chiSquareSurvival)
+      close(chiSquareSurvival(c.x, c.df), c.expected, 1e-7, 1e-15);
   });
   it('the fixed-horizon sample size per arm', () => {
-    for (const c of fixtures.distributions.fixedHorizonSampleSize) expect(fixedHorizonSampleSize(c.effect, c.sd, c.alpha, c.power)).toBe(c.expected);
+    for (const c of fixtures.distributions.fixedHorizonSampleSize)
+      expect(fixedHorizonSampleSize(c.effect, c.sd, c.alpha, c.power)).toBe(c.expected);
   });
 });

@@ -49,9 +49,11 @@ describe('moments', () => {
     );
   });
   it('variance is never negative, even for constant data that rounds below zero', () => {
-    fc.assert(fc.property(fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.integer({ min: 2, max: 500 }), (x, n) => {
-      expect(sampleVariance(momentsOf(Array.from({ length: n }, () => x)))).toBeGreaterThanOrEqual(0);
-    }));
+    fc.assert(
+      fc.property(fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.integer({ min: 2, max: 500 }), (x, n) => {
+        expect(sampleVariance(momentsOf(Array.from({ length: n }, () => x)))).toBeGreaterThanOrEqual(0);
+      }),
+    );
   });
   it('fewer than two observations give no difference estimate', () => {
     const one = momentsOf([0.5]);
@@ -144,28 +146,43 @@ describe('chance to win and win rate', () => {
 describe('sample-ratio mismatch', () => {
   it('one split period gives exactly Pearson’s χ²', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 100_000 }), fc.integer({ min: 1, max: 100_000 }), fc.integer({ min: 1, max: 9999 }), (b, c, share) => {
-        const pearson = pearsonChiSquare([b, c], [10_000 - share, share])!;
-        const stratified = stratifiedSampleRatioTest([{ baseline: b, candidate: c, baselineShare: 10_000 - share, candidateShare: share }])!;
-        expect(Math.abs(stratified.chiSquare - pearson.chiSquare)).toBeLessThanOrEqual(1e-9 * Math.max(1, pearson.chiSquare));
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 100_000 }),
+        fc.integer({ min: 1, max: 100_000 }),
+        fc.integer({ min: 1, max: 9999 }),
+        (b, c, share) => {
+          const pearson = pearsonChiSquare([b, c], [10_000 - share, share])!;
+          const stratified = stratifiedSampleRatioTest([
+            { baseline: b, candidate: c, baselineShare: 10_000 - share, candidateShare: share },
+          ])!;
+          expect(Math.abs(stratified.chiSquare - pearson.chiSquare)).toBeLessThanOrEqual(
+            1e-9 * Math.max(1, pearson.chiSquare),
+          );
+        },
+      ),
     );
   });
   it('the sequential version flags a mismatch exactly when its confidence sequence at α excludes the configured share', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 50_000 }), fc.integer({ min: 1, max: 50_000 }), fc.integer({ min: 500, max: 5000 }), (b, c, share) => {
-        const period = { baseline: b, candidate: c, baselineShare: 10_000 - share, candidateShare: share };
-        const result = sequentialSampleRatioTest([period], 0.001, 5000)!;
-        const p = share / 10_000;
-        const d = { estimate: (c - (b + c) * p) / (b + c), variance: (p * (1 - p)) / (b + c), n: b + c };
-        // Its statistic is the χ² of the fixed-horizon test.
-        expect(d.estimate ** 2 / d.variance).toBeCloseTo(result.chiSquare, 6);
-        const cs = confidenceSequence(d, 0.001, 5000);
-        const excludes = cs.lower > 0 || cs.upper < 0;
-        if (Math.abs(Math.abs(d.estimate) - cs.halfWidth) > 1e-9 * cs.halfWidth) expect(result.alwaysValidPValue < 0.001).toBe(excludes);
-        // Never more alarmed than the fixed-horizon test.
-        expect(result.alwaysValidPValue).toBeGreaterThanOrEqual(result.pValue * (1 - 1e-9));
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 50_000 }),
+        fc.integer({ min: 1, max: 50_000 }),
+        fc.integer({ min: 500, max: 5000 }),
+        (b, c, share) => {
+          const period = { baseline: b, candidate: c, baselineShare: 10_000 - share, candidateShare: share };
+          const result = sequentialSampleRatioTest([period], 0.001, 5000)!;
+          const p = share / 10_000;
+          const d = { estimate: (c - (b + c) * p) / (b + c), variance: (p * (1 - p)) / (b + c), n: b + c };
+          // Its statistic is the χ² of the fixed-horizon test.
+          expect(d.estimate ** 2 / d.variance).toBeCloseTo(result.chiSquare, 6);
+          const cs = confidenceSequence(d, 0.001, 5000);
+          const excludes = cs.lower > 0 || cs.upper < 0;
+          if (Math.abs(Math.abs(d.estimate) - cs.halfWidth) > 1e-9 * cs.halfWidth)
+            expect(result.alwaysValidPValue < 0.001).toBe(excludes);
+          // Never more alarmed than the fixed-horizon test.
+          expect(result.alwaysValidPValue).toBeGreaterThanOrEqual(result.pValue * (1 - 1e-9));
+        },
+      ),
     );
   });
 
