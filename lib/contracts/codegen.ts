@@ -1,5 +1,7 @@
 import { writeFileSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { packageRoot } from '../package-root.ts';
 import { readSchemaFile, type RecordSchemaJson } from './schemas.ts';
 import { catalog } from './topics.ts';
 
@@ -9,7 +11,7 @@ import { catalog } from './topics.ts';
  * fails while the checked-in file differs from a fresh generation.
  */
 
-export const generatedTypesPath = fileURLToPath(new URL('./types.generated.ts', import.meta.url));
+export const generatedTypesPath = join(packageRoot, 'lib', 'contracts', 'types.generated.ts');
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { z } from 'zod';
+import { packageRoot } from '../package-root.ts';
 import type { TopicName } from './types.generated.ts';
 
 /** Where the .avsc files and the topic catalog live. */
-export const schemasDir = fileURLToPath(new URL('../../schemas/', import.meta.url));
+export const schemasDir = `${join(packageRoot, 'schemas')}/`;
 
 const topicSpecSchema = z
   .object({

@@ -2,9 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StackError } from './errors.ts';
-import { projectRoot } from './settings.ts';
+import { packageRoot } from '../package-root.ts';
 
-const pomPath = join(projectRoot, 'infra', 'local', 'pom.xml');
+const pomPath = join(packageRoot, 'infra', 'local', 'pom.xml');
 
 /** The versions live once, in the pom that resolves the jars. */
 function pomProperty(name: string): string {

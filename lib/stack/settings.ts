@@ -1,16 +1,16 @@
-import { fileURLToPath } from 'node:url';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { parseConfig, port, type ConfigResult } from '../config.ts';
+import { installedAsDependency, packageRoot } from '../package-root.ts';
 
-/** The package root: `.learnloop/` lives beside package.json unless LEARNLOOP_HOME says otherwise. */
-export const projectRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+/** `.learnloop/` lives beside package.json in a checkout, in the working directory when learnloop is a dependency. */
+const defaultHome = join(installedAsDependency ? process.cwd() : packageRoot, '.learnloop');
 
 const heap = z.string().regex(/^\d+[mMgG]$/, 'must be a JVM heap size such as 512m or 1g');
 
 /** Ports are not Kafka's, Apicurio's or Postgres's defaults, so that the stack does not collide with installed ones. */
 export const stackSchema = z.object({
-  LEARNLOOP_HOME: z.string().min(1).default(join(projectRoot, '.learnloop')),
+  LEARNLOOP_HOME: z.string().min(1).default(defaultHome),
   LEARNLOOP_KAFKA_PORT: port.default(29092),
   LEARNLOOP_KAFKA_CONTROLLER_PORT: port.default(29093),
   LEARNLOOP_REGISTRY_PORT: port.default(28081),

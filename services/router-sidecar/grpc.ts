@@ -1,6 +1,7 @@
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import grpc from '@grpc/grpc-js';
 import protoLoader from '@grpc/proto-loader';
+import { packageRoot } from '../../lib/package-root.ts';
 import type { Assignment } from './decide.ts';
 import type { RouterCore } from './core.ts';
 import type { RouterMetrics } from './metrics.ts';
@@ -11,8 +12,8 @@ import { bearerCheck, parseAssignRequest } from './request.ts';
  * package provides the health service without new dependencies, so it is the standard proto served here.
  */
 
-export const routerProtoPath = fileURLToPath(new URL('../../schemas/router.proto', import.meta.url));
-export const healthProtoPath = fileURLToPath(new URL('../../schemas/grpc/health/v1/health.proto', import.meta.url));
+export const routerProtoPath = join(packageRoot, 'schemas', 'router.proto');
+export const healthProtoPath = join(packageRoot, 'schemas', 'grpc', 'health', 'v1', 'health.proto');
 
 /** camelCase fields, enums as their names, unset fields left out: the shapes below. */
 export const protoOptions: protoLoader.Options = {

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { distPaths } from '../../lib/stack/dist.ts';
-import { projectRoot } from '../../lib/stack/settings.ts';
+import { packageRoot } from '../../lib/package-root.ts';
 
 /** True when a Docker engine answers (the client alone, as on machines without an engine, is not enough). */
 export function dockerEngineAnswers(): boolean {
@@ -28,7 +28,7 @@ async function freePort(): Promise<number> {
  * host port, so that port is chosen before the container starts.
  */
 export async function startContainers(): Promise<{ env: Record<string, string>; stop: () => Promise<void> }> {
-  const { kafkaVersion, registryVersion } = distPaths(`${projectRoot}/.learnloop`);
+  const { kafkaVersion, registryVersion } = distPaths(`${packageRoot}/.learnloop`);
   const kafkaPort = await freePort();
   const started: StartedTestContainer[] = [];
   const stop = async () => {

@@ -2,9 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { distPaths } from '../../lib/stack/dist.ts';
-import { parseStackSettings, projectRoot } from '../../lib/stack/settings.ts';
+import { packageRoot } from '../../lib/package-root.ts';
+import { parseStackSettings } from '../../lib/stack/settings.ts';
 
-const composeFile = join(projectRoot, 'infra', 'docker-compose.yml');
+const composeFile = join(packageRoot, 'infra', 'docker-compose.yml');
 const composeAvailable = spawnSync('docker', ['compose', 'version'], { encoding: 'utf8' }).status === 0;
 
 interface ComposeConfig {

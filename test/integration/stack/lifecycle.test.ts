@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isAlive } from '../../../lib/stack/process.ts';
-import { projectRoot } from '../../../lib/stack/settings.ts';
+import { packageRoot } from '../../../lib/package-root.ts';
 import { runCli } from '../../helpers/cli.ts';
 
 /**
@@ -14,7 +14,7 @@ import { runCli } from '../../helpers/cli.ts';
 const home = mkdtempSync(join(tmpdir(), 'learnloop-lifecycle-'));
 // As root, Postgres runs as another user, who must be able to reach its directory.
 chmodSync(home, 0o755);
-const sharedDist = join(projectRoot, '.learnloop', 'dist');
+const sharedDist = join(packageRoot, '.learnloop', 'dist');
 mkdirSync(sharedDist, { recursive: true });
 symlinkSync(sharedDist, join(home, 'dist'));
 
