@@ -7,7 +7,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'no
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseStackSettings, projectRoot, type StackSettings } from '../lib/stack/settings.ts';
+import { packageRoot } from '../lib/package-root.ts';
+import { parseStackSettings, type StackSettings } from '../lib/stack/settings.ts';
 import { stackComponents, stackDown, stackUp } from '../lib/stack/stack.ts';
 import { ensureDist } from '../lib/stack/dist.ts';
 
@@ -17,7 +18,7 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 function freshSettings(portBase: number): StackSettings {
   const home = mkdtempSync(join(tmpdir(), 'learnloop-bench-'));
   chmodSync(home, 0o755);
-  const dist = join(projectRoot, '.learnloop', 'dist');
+  const dist = join(packageRoot, '.learnloop', 'dist');
   mkdirSync(dist, { recursive: true });
   symlinkSync(dist, join(home, 'dist'));
   const parsed = parseStackSettings({
@@ -51,7 +52,7 @@ async function sequentialStart(settings: StackSettings): Promise<number> {
 async function main(): Promise<void> {
   const base = parseStackSettings({});
   if (!base.ok) throw base.error;
-  ensureDist(join(projectRoot, '.learnloop'), (line) => process.stderr.write(`${line}\n`));
+  ensureDist(join(packageRoot, '.learnloop'), (line) => process.stderr.write(`${line}\n`));
   process.stdout.write(
     `stack start-up on ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown cpu'}), jars cached\n`,
   );
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
   await stackUp(settings, quiet);
   const coldMs = performance.now() - t0;
 
-  const cli = join(projectRoot, 'bin', 'learnloop.ts');
+  const cli = join(packageRoot, 'bin', 'learnloop.js');
   const env = {
     ...process.env,
     LEARNLOOP_HOME: settings.LEARNLOOP_HOME,

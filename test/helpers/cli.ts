@@ -1,8 +1,8 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
-import { projectRoot } from '../../lib/stack/settings.ts';
+import { packageRoot } from '../../lib/package-root.ts';
 
-export const bin = join(projectRoot, 'bin', 'learnloop.ts');
+export const bin = join(packageRoot, 'bin', 'learnloop.js');
 
 export interface CliResult {
   code: number | null;
