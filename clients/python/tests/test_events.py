@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, get_type_hints
 
 import pytest
-from conftest import read_json
+from support import read_json
 
 from learnloop import EventValidationError, RunCompleted, RunEvaluated, RunTags, run_completed, run_evaluated
 from learnloop.events import FieldProblem, run_completed_problems, run_evaluated_problems

@@ -9,9 +9,9 @@ from typing import Any
 
 import fastavro
 import pytest
-from conftest import read_json
 from hypothesis import given
 from hypothesis import strategies as st
+from support import read_json
 
 from learnloop import RunTags, run_completed, run_evaluated
 

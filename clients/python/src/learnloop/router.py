@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 import httpx2
@@ -30,6 +30,8 @@ from learnloop.assignment import (
 )
 
 logger = logging.getLogger("learnloop.router")
+
+Client = TypeVar("Client", bound="RouterClient")
 
 DEFAULT_TIMEOUT = 0.1
 """Seconds. The router answers from memory in well under a millisecond; the timeout bounds what a stuck or distant
@@ -124,7 +126,7 @@ class RouterClient(ABC):
     def close(self) -> None:
         """Closes the connections."""
 
-    def __enter__(self) -> RouterClient:
+    def __enter__(self: Client) -> Client:
         return self
 
     def __exit__(
