@@ -44,6 +44,8 @@ class World:
     database_url: str
     ab: Experiment
     shadow: Experiment
+    spare_shadow: Experiment
+    """Another shadow experiment, for a test whose runs must not change the counts the others check."""
 
 
 def node(stack: Stack, *args: str) -> str:
@@ -62,7 +64,7 @@ def node(stack: Stack, *args: str) -> str:
 
 
 def make_world(stack: Stack) -> World:
-    made = json.loads(node(stack, "test/fixtures/client-world.ts", "setup"))
+    made = json.loads(node(stack, "test/fixtures/client-world.ts", "setup", "ab", "shadow", "shadow"))
 
     def experiment(seed: dict[str, Any]) -> Experiment:
         return Experiment(
@@ -76,8 +78,9 @@ def make_world(stack: Stack) -> World:
     return World(
         prefix=made["prefix"],
         database_url=made["databaseUrl"],
-        ab=experiment(made["experiments"]["ab"]),
-        shadow=experiment(made["experiments"]["shadow"]),
+        ab=experiment(made["experiments"][0]),
+        shadow=experiment(made["experiments"][1]),
+        spare_shadow=experiment(made["experiments"][2]),
     )
 
 
