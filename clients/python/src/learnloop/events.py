@@ -261,9 +261,24 @@ def run_evaluated_problems(event: Mapping[str, object]) -> list[FieldProblem]:
     return _field_problems(event, _RUN_EVALUATED, set())
 
 
-def _millis(value: datetime) -> datetime:
-    """Avro's timestamp-millis keeps milliseconds: the event holds what the consumer will read."""
+def _millis(value: object) -> object:
+    """Avro's timestamp-millis keeps milliseconds: the event holds what the consumer will read. Anything but a
+    datetime stays as it is, for the checks to name."""
+    if not isinstance(value, datetime):
+        return value
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+def _identity(run: RunTags, event_id: str | None) -> dict[str, object]:
+    """The fields both events open with: the event, the run and the router's tags."""
+    return {
+        "eventId": event_id if event_id is not None else str(uuid.uuid4()),
+        "runId": run.run_id,
+        "agentId": run.agent_id,
+        "agentVersionId": run.agent_version_id,
+        "experimentId": run.experiment_id,
+        "arm": run.arm,
+    }
 
 
 def _latency_ms(started_at: datetime, completed_at: datetime) -> int | None:
@@ -301,15 +316,10 @@ def run_completed(
     must pass the same one: consumers deduplicate on it).
     """
     event = {
-        "eventId": event_id if event_id is not None else str(uuid.uuid4()),
-        "runId": run.run_id,
-        "agentId": run.agent_id,
-        "agentVersionId": run.agent_version_id,
-        "experimentId": run.experiment_id,
-        "arm": run.arm,
+        **_identity(run, event_id),
         "status": status,
-        "startedAt": _millis(started_at) if isinstance(started_at, datetime) else started_at,
-        "completedAt": _millis(completed_at) if isinstance(completed_at, datetime) else completed_at,
+        "startedAt": _millis(started_at),
+        "completedAt": _millis(completed_at),
         "latencyMs": latency_ms if latency_ms is not None else _latency_ms(started_at, completed_at),
         "costUsd": cost_usd,
         "inputTokens": input_tokens,
@@ -342,17 +352,12 @@ def run_evaluated(
     """
     at = evaluated_at if evaluated_at is not None else datetime.now(timezone.utc)
     event = {
-        "eventId": event_id if event_id is not None else str(uuid.uuid4()),
-        "runId": run.run_id,
-        "agentId": run.agent_id,
-        "agentVersionId": run.agent_version_id,
-        "experimentId": run.experiment_id,
-        "arm": run.arm,
+        **_identity(run, event_id),
         "evaluatorId": evaluator_id,
         "score": score,
         "passed": passed,
         "failureCategories": _list(failure_categories),
-        "evaluatedAt": _millis(at) if isinstance(at, datetime) else at,
+        "evaluatedAt": _millis(at),
     }
     problems = run_evaluated_problems(event)
     if problems:
