@@ -38,7 +38,7 @@ DEFAULT_TIMEOUT = 0.1
 router can add to a run before the live version is served instead."""
 
 _LOG_INTERVAL = 10.0
-"""A router that is down fails every run: one warning per reason per interval, with the number left unsaid."""
+"""A router that is down fails every run: one warning per reason per interval, then the count of those not logged."""
 
 
 class RouterFailure(Exception):

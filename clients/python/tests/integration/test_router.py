@@ -100,7 +100,9 @@ def test_a_request_the_router_refuses_falls_back_and_is_counted(
         assert client.fail_safe_counts() == {"rejected": 1}
 
 
-def test_a_router_that_stops_leaves_every_run_on_the_live_version_counted(stack: Stack, world: World) -> None:
+def test_a_router_that_stops_leaves_every_run_on_the_live_version_counted(
+    stack: Stack, world: World, caplog: pytest.LogCaptureFixture
+) -> None:
     router = start_router(stack, world)
     try:
         http = HttpRouterClient(router.http_url, timeout=TIMEOUT)
@@ -122,6 +124,9 @@ def test_a_router_that_stops_leaves_every_run_on_the_live_version_counted(stack:
         assert client.fail_safe_counts() == {"unreachable": 3}
         assert client.fail_safe_total == 3
         client.close()
+    # One warning per client and reason, not one per run.
+    warnings = [r for r in caplog.records if r.name == "learnloop.router"]
+    assert [r.getMessage().split(":")[0] for r in warnings] == ["router fail-safe (unreachable)"] * 2
 
 
 @pytest.fixture
