@@ -4,6 +4,7 @@ router's tags, and the experiment judge counts them, arm by arm, in its tables (
 from __future__ import annotations
 
 import itertools
+import socket
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -19,11 +20,13 @@ from integration.services import Router, Service, Stack, World, eventually
 
 from learnloop import (
     Assignment,
+    DeliveryError,
     Evaluation,
     EventValidationError,
     GrpcRouterClient,
     HttpRouterClient,
     RegistryError,
+    ReportStats,
     RunCompleted,
     RunEvaluated,
     RunOutcome,
@@ -237,4 +240,26 @@ def test_an_unreachable_registry_is_named_and_nothing_is_sent(stack: Stack) -> N
     with pytest.raises(RegistryError, match=r"schema registry at http://127.0.0.1:9/apis/ccompat/v7 unreachable"):
         reporter.report_evaluation(run, evaluator_id="llm-judge-v3", score=0.5, passed=True)
     assert reporter.stats.pending == 0
+    reporter.flush(1)
+
+
+def test_events_kafka_never_acknowledges_are_handed_back_by_flush(stack: Stack) -> None:
+    # The registry answers; Kafka is a port nothing listens on, and an event gives up after 1.5 s.
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        dead = unused.getsockname()[1]
+    reporter = RunReporter(
+        brokers=f"127.0.0.1:{dead}", registry_url=stack.registry_url, producer_config={"message.timeout.ms": 1500}
+    )
+    run = Assignment(agent_id="support-agent", run_id="r-1", unit_id=None, version_id="v-1")
+    event = reporter.report_evaluation(run, evaluator_id="llm-judge-v3", score=0.5, passed=True)
+    with pytest.raises(DeliveryError, match="1 still waiting for Kafka") as waiting:
+        reporter.flush(0.1)
+    assert waiting.value.failures == ()
+    with pytest.raises(DeliveryError, match="1 failed") as failed:
+        reporter.flush(10)
+    assert [(f.topic, f.event) for f in failed.value.failures] == [("agent.run.evaluated.v1", event)]
+    assert failed.value.undelivered == 0
+    assert reporter.stats == ReportStats(delivered=0, failed=1, pending=0)
+    # What was handed back is not handed back twice.
     reporter.flush(1)
