@@ -12,6 +12,10 @@ python="${PYTHON:-python3}"
 cd "$here"
 
 if [ ! -x "$venv/bin/python" ]; then
+  if ! "$python" -c 'import ensurepip, venv' 2>/dev/null; then
+    echo "python client: $python cannot make a virtual environment (Debian: apt-get install python3-venv)" >&2
+    exit 1
+  fi
   echo "== python client: creating $venv with $("$python" --version)"
   "$python" -m venv "$venv"
 fi
