@@ -1,7 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
+import type { Kysely } from 'kysely';
 import { waitForTopics } from '../../lib/contracts/topics-apply.ts';
-import type { ExperimentState, VersionPromoted } from '../../lib/contracts/types.generated.ts';
+import type {
+  ExperimentPolicy,
+  ExperimentState,
+  RampStep,
+  TrafficSplit,
+  VersionPromoted,
+} from '../../lib/contracts/types.generated.ts';
+import { getExperiment } from '../../lib/db/repositories/experiments.ts';
+import type { Database } from '../../lib/db/schema.ts';
+import type { SeededExperiment } from './judge.ts';
 
 /** Experiment states and promotions for the router's tests, with every field the schema requires. */
 
@@ -81,6 +91,44 @@ export function promotion(overrides: Partial<VersionPromoted> = {}): VersionProm
     promotedAt: new Date(t0 + 1000),
     ...overrides,
   };
+}
+
+/** A seeded experiment's opening state (version 1), built from its rows as the proposer builds it. */
+export async function openingState(db: Kysely<Database>, e: SeededExperiment): Promise<ExperimentState> {
+  const row = (await getExperiment(db, e.experimentId))!;
+  const proposal = await db
+    .selectFrom('proposals')
+    .selectAll()
+    .where('id', '=', e.proposalId)
+    .executeTakeFirstOrThrow();
+  const policy = row.policy as unknown as ExperimentPolicy;
+  return experimentState({
+    eventId: `experiment-state-${row.id}-v${row.version}`,
+    experimentId: row.id,
+    agentId: row.agent_id,
+    version: row.version,
+    changedAt: row.started_at,
+    status: 'running',
+    mode: row.mode,
+    arms: [
+      { arm: 'baseline', versionId: e.baselineVersionId },
+      { arm: row.mode === 'shadow' ? 'shadow' : 'candidate', versionId: e.candidateVersionId },
+    ],
+    salt: row.salt,
+    trafficSplit: row.traffic_split as unknown as TrafficSplit,
+    rampSchedule: row.ramp_schedule as unknown as RampStep[],
+    rampStepIndex: row.ramp_step_index,
+    proposalId: row.proposal_id,
+    sessionId: e.sessionId,
+    riskTier: proposal.risk_tier,
+    autoEligible: proposal.auto_eligible,
+    policy,
+    startedAt: row.started_at,
+    deadlineAt: new Date(row.started_at.getTime() + policy.maxDurationMs),
+    runCounts: { baseline: 0, candidate: 0, shadow: 0 },
+    changedBy: 'proposer',
+    reason: null,
+  });
 }
 
 /** The router's three topics under `prefix`: the compacted state, the promotions, and the tags. */

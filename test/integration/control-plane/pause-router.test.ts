@@ -1,22 +1,15 @@
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import type {
-  ExperimentPolicy,
-  ExperimentState,
-  RampStep,
-  TrafficSplit,
-} from '../../../lib/contracts/types.generated.ts';
 import { getExperiment } from '../../../lib/db/repositories/experiments.ts';
 import { createLogger } from '../../../lib/logging.ts';
 import type { Assignment } from '../../../services/router-sidecar/decide.ts';
 import { startTestControlPlane } from '../../helpers/control-plane.ts';
-import { readEvents, seedExperiment, testPolicy, type SeededExperiment } from '../../helpers/judge.ts';
+import { readEvents, seedExperiment, testPolicy } from '../../helpers/judge.ts';
 import { createCatalogTopics, topicPrefix } from '../../helpers/kafka-topics.ts';
-import { experimentState } from '../../helpers/router.ts';
+import { openingState } from '../../helpers/router.ts';
 import { testClients } from '../../helpers/clients.ts';
 import { useCleanups } from '../../helpers/cleanups.ts';
 import { freshDatabase } from '../../setup/database.ts';
-import type { FreshDatabase } from '../../setup/database.ts';
 import { assign, publish, startTestRouter, waitFor } from '../router/support.ts';
 
 /**
@@ -29,44 +22,6 @@ const { kafka, serde } = testClients('cp-pause-router');
 const cleanup = useCleanups();
 const logger = createLogger({ level: 'error', write: (line) => process.stderr.write(line) });
 
-/** The experiment's opening state (version 1), built from its rows as the proposer builds it. */
-async function openingState(database: FreshDatabase, e: SeededExperiment): Promise<ExperimentState> {
-  const row = (await getExperiment(database.db, e.experimentId))!;
-  const proposal = await database.db
-    .selectFrom('proposals')
-    .selectAll()
-    .where('id', '=', e.proposalId)
-    .executeTakeFirstOrThrow();
-  const policy = row.policy as unknown as ExperimentPolicy;
-  return experimentState({
-    eventId: `experiment-state-${row.id}-v${row.version}`,
-    experimentId: row.id,
-    agentId: row.agent_id,
-    version: row.version,
-    changedAt: row.started_at,
-    status: 'running',
-    mode: row.mode,
-    arms: [
-      { arm: 'baseline', versionId: e.baselineVersionId },
-      { arm: 'candidate', versionId: e.candidateVersionId },
-    ],
-    salt: row.salt,
-    trafficSplit: row.traffic_split as unknown as TrafficSplit,
-    rampSchedule: row.ramp_schedule as unknown as RampStep[],
-    rampStepIndex: row.ramp_step_index,
-    proposalId: row.proposal_id,
-    sessionId: e.sessionId,
-    riskTier: proposal.risk_tier,
-    autoEligible: proposal.auto_eligible,
-    policy,
-    startedAt: row.started_at,
-    deadlineAt: new Date(row.started_at.getTime() + policy.maxDurationMs),
-    runCounts: { baseline: 0, candidate: 0, shadow: 0 },
-    changedBy: 'proposer',
-    reason: null,
-  });
-}
-
 const units = Array.from({ length: 200 }, (_, i) => `user-${i}`);
 
 describe('pause through the API and the router', () => {
@@ -77,7 +32,7 @@ describe('pause through the API and the router', () => {
     cleanup(() => database.drop());
     const e = await seedExperiment(database.db, { riskTier: 'low', policy: testPolicy(), startedAt: new Date() });
     expect((await getExperiment(database.db, e.experimentId))!).toMatchObject({ status: 'running', version: 1 });
-    await publish(kafka, serde, prefix, { states: [await openingState(database, e)] });
+    await publish(kafka, serde, prefix, { states: [await openingState(database.db, e)] });
 
     const cp = await startTestControlPlane(database.db, database.url, prefix);
     cleanup(() => cp.stop());
