@@ -37,8 +37,12 @@ echo "== python client: ruff"
 echo "== python client: mypy"
 "$venv/bin/mypy"
 
-# The services the integration tests start need a Node that runs the project's TypeScript.
-export PATH="$("$root/infra/local/ensure-node.sh"):$PATH"
+# The services the integration tests start need a Node that runs the project's TypeScript (`npm run test:python` puts
+# it first on PATH), and a stack: the one the environment names, else the local one, started as `npm test` would.
+if [ -z "${KAFKA_BROKERS:-}" ]; then
+  echo "== python client: the local stack"
+  eval "$(node "$root/bin/learnloop.js" stack up)"
+fi
 echo "== python client: pytest"
 # From tests/, so that `import learnloop` finds the installed package, not src/.
 cd "$here/tests"

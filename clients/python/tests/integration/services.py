@@ -104,7 +104,7 @@ class Service:
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 (closed by stop(): it outlives this call)
         metrics_port = free_port()
         self.process = subprocess.Popen(
-            [stack.node, "--disable-warning=TimeoutNegativeWarning", "bin/learnloop.ts", "run", name],
+            [stack.node, "--disable-warning=TimeoutNegativeWarning", "bin/learnloop.js", "run", name],
             cwd=REPO,
             env={
                 **os.environ,
