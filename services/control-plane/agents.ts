@@ -3,7 +3,7 @@ import type { VersionPromoted } from '../../lib/contracts/types.generated.ts';
 import { getActiveExperiment } from '../../lib/db/repositories/experiments.ts';
 import { getAgent, getAgentVersion, registerAgentVersion, setLiveVersion } from '../../lib/db/repositories/agents.ts';
 import type { Agent } from '../../lib/db/schema.ts';
-import { conflict, notFound, route, type Actor, type ApiContext } from './api.ts';
+import { conflict, notFound, route, type Actor, type ApiContext } from './api.pure.ts';
 import {
   agentDetailView,
   agentView,

@@ -1,6 +1,6 @@
 import type { ApprovalDecided } from '../../lib/contracts/types.generated.ts';
 import { decideApproval } from '../../lib/db/repositories/approvals.ts';
-import { ApiError, conflict, notFound, route } from './api.ts';
+import { ApiError, conflict, notFound, route } from './api.pure.ts';
 import { approvalOf, listApprovals, lockApproval } from './approval-read.ts';
 import { approvalsQuery, approvalView, decisionBody, decisionView } from './schemas.ts';
 

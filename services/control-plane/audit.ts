@@ -1,5 +1,5 @@
 import { listAudit } from '../../lib/db/repositories/audit.ts';
-import { route } from './api.ts';
+import { route } from './api.pure.ts';
 import { auditPageView, auditQuery } from './schemas.ts';
 
 export const auditRoutes = [

@@ -9,7 +9,7 @@ import { startOutboxRelay } from '../../lib/kafka/outbox-relay.ts';
 import { runtimeMetrics } from '../../lib/kafka/runtime-metrics.ts';
 import type { Serde } from '../../lib/kafka/serde.ts';
 import type { Logger } from '../../lib/logging.ts';
-import type { ApiContext } from './api.ts';
+import type { ApiContext } from './api.pure.ts';
 import { controlPlaneMetrics } from './metrics.ts';
 import { routes } from './routes.ts';
 import { apiRoutes } from './server.ts';

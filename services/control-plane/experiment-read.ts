@@ -12,9 +12,9 @@ import {
   type ExperimentStatus,
   type RiskTier,
 } from '../../lib/db/schema.ts';
-import { analyse } from '../experiment-judge/analysis.ts';
-import { changedBy } from '../experiment-judge/events.ts';
-import { armsOf, type JudgeState } from '../experiment-judge/model.ts';
+import { analyse } from '../experiment-judge/analysis.pure.ts';
+import { changedBy } from '../experiment-judge/events.pure.ts';
+import { armsOf, type JudgeState } from '../experiment-judge/model.pure.ts';
 import { approvalOf, latestApprovals, summaryOf } from './approval-read.ts';
 import type { ExperimentView } from './schemas.ts';
 

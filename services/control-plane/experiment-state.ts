@@ -4,8 +4,8 @@ import { updateExperiment } from '../../lib/db/repositories/experiments.ts';
 import { activeExperimentStatuses, type Database, type ExperimentMode, type RiskTier } from '../../lib/db/schema.ts';
 import { effectivePolicy } from '../../lib/policy/effective.ts';
 import { experimentPolicy } from '../../lib/policy/experiment.ts';
-import { armsOf } from '../experiment-judge/model.ts';
-import type { ApiContext } from './api.ts';
+import { armsOf } from '../experiment-judge/model.pure.ts';
+import type { ApiContext } from './api.pure.ts';
 import type { Work } from './writes.ts';
 import { armCountsOf, judgeStates } from './experiment-read.ts';
 

@@ -4,7 +4,7 @@ import { getCurrentPolicy } from '../../lib/db/repositories/policies.ts';
 import { getOpenSession } from '../../lib/db/repositories/sessions.ts';
 import type { JsonObject } from '../../lib/db/schema.ts';
 import { nextSlot } from '../../lib/policy/schedule.ts';
-import { notFound, route, type Actor, type ApiContext, type Reply } from './api.ts';
+import { notFound, route, type Actor, type ApiContext, type Reply } from './api.pure.ts';
 import { listExperimentViews } from './experiment-read.ts';
 import { changeExperiment, lockActive, type ActiveRow, type ActiveStatus } from './experiment-state.ts';
 import { policyOf, storePolicy } from './policy.ts';

@@ -3,7 +3,7 @@ import type { JsonObject, Policy } from '../../lib/db/schema.ts';
 import { getAgent } from '../../lib/db/repositories/agents.ts';
 import type { LearningPolicy } from '../../lib/policy/policy.ts';
 import { resolvePolicy } from '../../lib/policy/resolve.ts';
-import { conflict, invalid, notFound, route, type Actor } from './api.ts';
+import { conflict, invalid, notFound, route, type Actor } from './api.pure.ts';
 import { policyQuery, policyView, setPolicyBody, type PolicyView } from './schemas.ts';
 import { lockAgent, type Work } from './writes.ts';
 

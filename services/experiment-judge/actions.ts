@@ -7,7 +7,7 @@ import { updateExperiment, type ExperimentPatch } from '../../lib/db/repositorie
 import { closeSession } from '../../lib/db/repositories/sessions.ts';
 import type { Database } from '../../lib/db/schema.ts';
 import type { EmittedEvent } from '../../lib/kafka/batch.ts';
-import type { DecisionOutcome, Fold } from './core.ts';
+import type { DecisionOutcome, Fold } from './fold.pure.ts';
 import {
   approvalRequestedEvent,
   changedBy,
@@ -15,25 +15,13 @@ import {
   stateEvent,
   verdictEvent,
   verdictEventId,
-} from './events.ts';
+} from './events.pure.ts';
 import type { JudgeMetrics } from './metrics.ts';
-import { activeStatuses, dbStatus } from './model.ts';
+import type { DecisionAuditPayload } from './replay.pure.ts';
+import { activeStatuses, dbStatus } from './model.pure.ts';
 import { dropJoinState } from './store.ts';
 
 type Trx = Transaction<Database>;
-
-/** What the audit entry of a decision holds: its inputs, so that `learnloop audit replay <id>` can recompute it. */
-export interface DecisionAuditPayload {
-  kind: 'judge.decision';
-  decision: DecisionOutcome['judgement']['decision'];
-  statistics: DecisionOutcome['judgement']['analysis']['statistics'];
-  primaryDetail: DecisionOutcome['judgement']['analysis']['primaryDetail'];
-  inputs: DecisionOutcome['inputs'];
-  policyVersion: number;
-  experimentVersion: { before: number; after: number };
-  verdictEventId: string | null;
-  causeEventId: string;
-}
 
 const noSplit: TrafficSplit = { candidateBasisPoints: 0, baselineBasisPoints: 0, shadowSampleBasisPoints: 0 };
 

@@ -2,14 +2,14 @@ import { appendAudit } from '../../lib/db/repositories/audit.ts';
 import type { BatchHandler } from '../../lib/kafka/batch.ts';
 import type { Logger } from '../../lib/logging.ts';
 import { carryOut } from './actions.ts';
-import { applyEvent, newFold } from './core.ts';
+import { applyEvent, newFold } from './fold.pure.ts';
 import type { JudgeMetrics } from './metrics.ts';
-import { activeStatuses } from './model.ts';
+import { activeStatuses } from './model.pure.ts';
 import { loadWorld, saveJudges, saveRunsAndUnits } from './store.ts';
 
 /**
  * The judge on the consumer runtime: load and lock what the batch names, fold the events in (statistics and decision
- * after every event, core.ts), write back the join state, carry out the decisions, save the judge state, append the
+ * after every event, fold.pure.ts), write back the join state, carry out the decisions, save the judge state, append the
  * audit entries; the runtime commits all of it with the offsets and the events returned.
  */
 export function judgeHandler(deps: { metrics: JudgeMetrics; logger: Logger }): BatchHandler {

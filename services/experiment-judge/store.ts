@@ -16,7 +16,7 @@ import type { Database, ExperimentStatus as DbExperimentStatus, RiskTier } from 
 import { defaultPolicy } from '../../lib/policy/policy.ts';
 import { experimentPolicy, rampSchedule } from '../../lib/policy/experiment.ts';
 import { resolvePolicy } from '../../lib/policy/resolve.ts';
-import { experimentIdsOf, type ApprovalRecord, type Changes, type World } from './core.ts';
+import { experimentIdsOf, type ApprovalRecord, type Changes, type World } from './fold.pure.ts';
 import {
   avroStatus,
   newJudgeState,
@@ -25,7 +25,7 @@ import {
   type ExperimentRecord,
   type JudgeState,
   type RunRecord,
-} from './model.ts';
+} from './model.pure.ts';
 
 type Trx = Transaction<Database>;
 

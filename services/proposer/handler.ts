@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import { agentConfigSchema, type AgentConfig } from '../../lib/agents/config.ts';
 import type { ProposalCreated, SessionTriggered } from '../../lib/contracts/types.generated.ts';
@@ -11,11 +12,11 @@ import type { BatchHandler, EmittedEvent } from '../../lib/kafka/batch.ts';
 import type { Logger } from '../../lib/logging.ts';
 import { effectivePolicy } from '../../lib/policy/effective.ts';
 import { experimentPolicy, rampSchedule } from '../../lib/policy/experiment.ts';
-import { freshSalt, openingSplit, openingState } from './experiment.ts';
+import { openingSplit, openingState } from './experiment.pure.ts';
 import { generatorFor } from './generators/index.ts';
 import type { ProposerMetrics } from './metrics.ts';
-import { describeChanges, signalReport } from './report.ts';
-import { assessRisk, changedParts } from './risk.ts';
+import { describeChanges, signalReport } from './report.pure.ts';
+import { assessRisk, changedParts } from './risk.pure.ts';
 
 type Trx = Transaction<Database>;
 
@@ -208,7 +209,7 @@ async function handleSession(trx: Trx, trigger: SessionTriggered, deps: Deps): P
     proposal_id: tested!.proposalId,
     mode,
     traffic_split: split,
-    salt: freshSalt(),
+    salt: randomUUID(),
     candidate_share: (mode === 'ab' ? split.candidateBasisPoints : split.shadowSampleBasisPoints) / 10_000,
     started_at: now,
     policy: judgedBy,

@@ -12,10 +12,10 @@ import {
   stateAgeMs,
   type Freshness,
   type PartitionEnd,
-} from './freshness.ts';
+} from './freshness.pure.ts';
 import type { RouterMetrics } from './metrics.ts';
-import { checkExperimentState, checkVersionPromoted } from './records.ts';
-import { applyExperimentState, applyPromotion, removeExperiment, type Table } from './table.ts';
+import { checkExperimentState, checkVersionPromoted } from './records.pure.ts';
+import { applyExperimentState, applyPromotion, removeExperiment, type Table } from './table.pure.ts';
 
 /**
  * Reads learning.experiment.state.v1 and learning.version.promoted.v1 from the beginning into the table, like a

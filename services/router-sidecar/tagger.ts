@@ -4,9 +4,9 @@ import { createProducer } from '../../lib/kafka/client.ts';
 import { backoffDelay } from '../../lib/kafka/retry.ts';
 import type { Serde } from '../../lib/kafka/serde.ts';
 import type { Logger } from '../../lib/logging.ts';
-import type { TagDraft } from './decide.ts';
+import type { TagDraft } from './decide.pure.ts';
 import type { RouterMetrics } from './metrics.ts';
-import { toRunAssigned } from './tags.ts';
+import { toRunAssigned } from './tags.pure.ts';
 
 /**
  * Publishes the tags of enrolled runs to agent.run.assigned.v1 off the request path: requests append to a bounded

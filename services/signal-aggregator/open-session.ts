@@ -4,8 +4,8 @@ import type { SessionTriggered, ThresholdCrossing } from '../../lib/contracts/ty
 import type { Database } from '../../lib/db/schema.ts';
 import { registerAgent } from '../../lib/db/repositories/agents.ts';
 import { openSession } from '../../lib/db/repositories/sessions.ts';
-import type { WindowSettings } from './window.ts';
-import { summarise, topFailureCategories, type AgentWindow } from './window.ts';
+import type { WindowSettings } from './window.pure.ts';
+import { summarise, topFailureCategories, type AgentWindow } from './window.pure.ts';
 
 export type Opened = { ok: true; event: SessionTriggered } | { ok: false; reason: 'session_open' | 'slot_taken' };
 

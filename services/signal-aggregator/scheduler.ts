@@ -9,10 +9,10 @@ import { resolvePolicy } from '../../lib/policy/resolve.ts';
 import type { AggregatorMetrics } from './metrics.ts';
 import { openTriggeredSession } from './open-session.ts';
 import { latestSlot, slotKey } from '../../lib/policy/schedule.ts';
-import { decideScheduled } from './schedule.ts';
+import { decideScheduled } from './schedule.pure.ts';
 import { lockWindows, saveWindows, situationOf } from './store.ts';
-import { crossedThresholds, type NoTriggerReason } from './thresholds.ts';
-import { trailingCostPerRun, summarise } from './window.ts';
+import { crossedThresholds, type NoTriggerReason } from './thresholds.pure.ts';
+import { trailingCostPerRun, summarise } from './window.pure.ts';
 
 export interface SchedulerDeps {
   db: Kysely<Database>;

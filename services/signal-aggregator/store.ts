@@ -2,8 +2,8 @@ import { sql, type Transaction } from 'kysely';
 import { activeExperimentStatuses, openSessionStatuses, type Database } from '../../lib/db/schema.ts';
 import { defaultPolicy, type LearningPolicy } from '../../lib/policy/policy.ts';
 import { resolvePolicy } from '../../lib/policy/resolve.ts';
-import type { AgentSituation } from './thresholds.ts';
-import { emptyWindow, type AgentWindow } from './window.ts';
+import type { AgentSituation } from './thresholds.pure.ts';
+import { emptyWindow, type AgentWindow } from './window.pure.ts';
 
 type Trx = Transaction<Database>;
 

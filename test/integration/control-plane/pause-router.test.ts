@@ -8,7 +8,7 @@ import type {
 } from '../../../lib/contracts/types.generated.ts';
 import { getExperiment } from '../../../lib/db/repositories/experiments.ts';
 import { createLogger } from '../../../lib/logging.ts';
-import type { Assignment } from '../../../services/router-sidecar/decide.ts';
+import type { Assignment } from '../../../services/router-sidecar/decide.pure.ts';
 import { startTestControlPlane } from '../../helpers/control-plane.ts';
 import { readEvents, seedExperiment, testPolicy, type SeededExperiment } from '../../helpers/judge.ts';
 import { createCatalogTopics, topicPrefix } from '../../helpers/kafka-topics.ts';

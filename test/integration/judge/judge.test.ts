@@ -5,7 +5,7 @@ import { decideApproval, getApproval } from '../../../lib/db/repositories/approv
 import { getAgent } from '../../../lib/db/repositories/agents.ts';
 import { getExperiment } from '../../../lib/db/repositories/experiments.ts';
 import { getSession } from '../../../lib/db/repositories/sessions.ts';
-import { replayAuditEntry } from '../../../services/experiment-judge/replay.ts';
+import { replayAuditEntry } from '../../../services/experiment-judge/replay.pure.ts';
 import {
   abRuns,
   eventually,

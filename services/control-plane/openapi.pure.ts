@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { Route } from './api.ts';
-import { rolesAllowed } from './roles.ts';
+import type { Route } from './api.pure.ts';
+import { rolesAllowed } from './roles.pure.ts';
 
 const errorSchema = {
   type: 'object',

@@ -1,6 +1,6 @@
 import type { ProposedChange, SessionTriggered } from '../../lib/contracts/types.generated.ts';
 import { configParts, type AgentConfig } from '../../lib/agents/config.ts';
-import type { SignalReport } from './generators/types.ts';
+import type { SignalReport } from './generators/types.pure.ts';
 
 /** The session's signals for a generator: thresholds with how far they were crossed, failure categories ranked. */
 export function signalReport(trigger: SessionTriggered): SignalReport {

@@ -22,7 +22,7 @@ import {
 import { withAgrestiCaffo, withPseudoPairs } from '../../lib/stats/moments.ts';
 import { winRate, type PairTally } from '../../lib/stats/pairs.ts';
 import { sequentialSampleRatioTest, type SplitPeriod } from '../../lib/stats/srm.ts';
-import { emptyArm, measureOf, type ArmMoments, type MeasureSpec } from './measures.ts';
+import { emptyArm, measureOf, type ArmMoments, type MeasureSpec } from './measures.pure.ts';
 
 /**
  * Everything the judge accumulates about an experiment's data: plain numbers, JSON as they are, persisted per

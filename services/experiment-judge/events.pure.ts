@@ -5,8 +5,8 @@ import type {
   VerdictDecision,
   VersionPromoted,
 } from '../../lib/contracts/types.generated.ts';
-import type { DecisionOutcome } from './core.ts';
-import { armsOf, type ExperimentRecord } from './model.ts';
+import type { DecisionOutcome } from './fold.pure.ts';
+import { armsOf, type ExperimentRecord } from './model.pure.ts';
 
 /**
  * The events the judge publishes, built from a decision outcome. Event ids are derived from the experiment and its

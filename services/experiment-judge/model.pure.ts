@@ -10,9 +10,9 @@ import type {
   TrafficSplit,
 } from '../../lib/contracts/types.generated.ts';
 import type { ExperimentStatus as DbExperimentStatus } from '../../lib/db/schema.ts';
-import type { CompletionValues, EvaluationValues } from './accumulate.ts';
-import { emptySufficientStatistics, type SufficientStatistics } from './analysis.ts';
-import type { ExperimentView, JudgeMemory } from './decision.ts';
+import type { CompletionValues, EvaluationValues } from './accumulate.pure.ts';
+import { emptySufficientStatistics, type SufficientStatistics } from './analysis.pure.ts';
+import type { ExperimentView, JudgeMemory } from './decision.pure.ts';
 
 /** An experiment as the judge holds it during a batch: its row, its proposal's facts, its pending approval. */
 export interface ExperimentRecord {

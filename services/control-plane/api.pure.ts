@@ -3,8 +3,8 @@ import type { z } from 'zod';
 import type { Database, TokenRole } from '../../lib/db/schema.ts';
 import type { Logger } from '../../lib/logging.ts';
 import type { FieldIssue } from '../../lib/field-issues.ts';
-import { compilePath, type PathPattern } from './paths.ts';
-import type { Permission } from './roles.ts';
+import { compilePath, type PathPattern } from './paths.pure.ts';
+import type { Permission } from './roles.pure.ts';
 import type { Work } from './writes.ts';
 
 /**

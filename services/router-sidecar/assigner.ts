@@ -1,9 +1,9 @@
 import type { Logger } from '../../lib/logging.ts';
-import { decide, failSafe, type AssignRequest, type Assignment, type TagDraft } from './decide.ts';
-import { BASELINE_START } from './experiment.ts';
-import { stateAgeMs, type Freshness } from './freshness.ts';
+import { decide, failSafe, type AssignRequest, type Assignment, type TagDraft } from './decide.pure.ts';
+import { BASELINE_START } from './experiment.pure.ts';
+import { stateAgeMs, type Freshness } from './freshness.pure.ts';
 import type { RouterMetrics, Transport } from './metrics.ts';
-import type { Table } from './table.ts';
+import type { Table } from './table.pure.ts';
 
 /**
  * The router between its transports and its logic: gathers the conditions (readiness, state age, tag buffer), calls

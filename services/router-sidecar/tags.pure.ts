@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Arm, RunAssigned } from '../../lib/contracts/types.generated.ts';
-import type { TagDraft } from './decide.ts';
+import type { TagDraft } from './decide.pure.ts';
 
 /** The namespace of RunAssigned event ids (a fixed random UUID: it only has to differ from other producers'). */
 export const RUN_ASSIGNED_NAMESPACE = '4818c7c7-c4f2-4d54-9903-1f9c1e4cdcc9';

@@ -1,7 +1,7 @@
 import type { RunCompleted, RunEvaluated, TrafficSplit } from '../../lib/contracts/types.generated.ts';
 import { tallyPair } from '../../lib/stats/pairs.ts';
-import type { SufficientStatistics } from './analysis.ts';
-import type { MeasureName } from './measures.ts';
+import type { SufficientStatistics } from './analysis.pure.ts';
+import type { MeasureName } from './measures.pure.ts';
 
 /**
  * Folding observations into an experiment's sufficient statistics. These functions update `s` in place: the judge

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import type { AssignRequest } from './decide.ts';
+import type { AssignRequest } from './decide.pure.ts';
 
 /**
  * The request boundary shared by HTTP and gRPC: the assign request's rules (zod), the bearer token check. A bad

@@ -13,8 +13,8 @@ import {
   newFold,
   type Fold,
   type World,
-} from '../../../services/experiment-judge/core.ts';
-import { newJudgeState, type ExperimentRecord } from '../../../services/experiment-judge/model.ts';
+} from '../../../services/experiment-judge/fold.pure.ts';
+import { newJudgeState, type ExperimentRecord } from '../../../services/experiment-judge/model.pure.ts';
 import { experimentRecord } from '../../helpers/judge-simulation.ts';
 import { policy, t0 } from './support.ts';
 

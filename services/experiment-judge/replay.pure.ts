@@ -1,5 +1,5 @@
-import type { DecisionAuditPayload } from './actions.ts';
-import { evaluate } from './evaluate.ts';
+import type { DecisionOutcome } from './fold.pure.ts';
+import { evaluate } from './evaluate.pure.ts';
 
 /**
  * Recomputing a recorded decision: the audit entry of every judge decision holds its inputs (the experiment as the
@@ -7,6 +7,19 @@ import { evaluate } from './evaluate.ts';
  * judge's logic on them again must give the recorded statistics and decision. Numbers are compared to 1e-9 relative,
  * so that a change of floating-point evaluation order is not reported as a different decision.
  */
+
+/** What the audit entry of a decision holds: its inputs, so that `learnloop audit replay <id>` can recompute it. */
+export interface DecisionAuditPayload {
+  kind: 'judge.decision';
+  decision: DecisionOutcome['judgement']['decision'];
+  statistics: DecisionOutcome['judgement']['analysis']['statistics'];
+  primaryDetail: DecisionOutcome['judgement']['analysis']['primaryDetail'];
+  inputs: DecisionOutcome['inputs'];
+  policyVersion: number;
+  experimentVersion: { before: number; after: number };
+  verdictEventId: string | null;
+  causeEventId: string;
+}
 
 export interface ReplayResult {
   /** False when the entry is not a judge decision (nothing to recompute). */

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { ExperimentPolicy, ExperimentState, RiskTier, TrafficSplit } from '../../lib/contracts/types.generated.ts';
 import type { Experiment } from '../../lib/db/schema.ts';
 import { rampSchedule } from '../../lib/policy/experiment.ts';
@@ -18,8 +17,6 @@ export function openingSplit(mode: 'ab' | 'shadow', policy: LearningPolicy): Tra
         shadowSampleBasisPoints: policy.experiment.shadowSampleBasisPoints,
       };
 }
-
-export const freshSalt = () => randomUUID();
 
 /** The experiment's first state, as the router and the judge read it (version 1, as the row was created). */
 export function openingState(input: {

@@ -1,5 +1,5 @@
 import type { LearningPolicy } from '../../../lib/policy/policy.ts';
-import type { Candidate, Generator } from './types.ts';
+import type { Candidate, Generator } from './types.pure.ts';
 
 /**
  * The built-in generator: the agent's playbook (policy data) maps signals to changes. Rules match in the order of the

@@ -3,8 +3,8 @@ import {
   type ExperimentMode,
   type ExperimentStatus,
 } from '../../lib/contracts/types.generated.ts';
-import { BUCKETS, bucketer } from './hash.ts';
-import type { ExperimentStateRecord } from './records.ts';
+import { BUCKETS, bucketer } from './hash.pure.ts';
+import type { ExperimentStateRecord } from './records.pure.ts';
 
 /**
  * An experiment state as the router uses it: the arms' versions picked out, the split checked, the salt's hash prefix

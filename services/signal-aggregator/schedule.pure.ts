@@ -1,5 +1,5 @@
 import type { LearningPolicy } from '../../lib/policy/policy.ts';
-import { blockedBy, type AgentSituation, type NoTriggerReason } from './thresholds.ts';
+import { blockedBy, type AgentSituation, type NoTriggerReason } from './thresholds.pure.ts';
 
 export type ScheduledDecision = { open: true } | { open: false; reason: NoTriggerReason };
 

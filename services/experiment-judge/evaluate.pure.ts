@@ -1,5 +1,5 @@
 import type { ExperimentArm, ExperimentPolicy } from '../../lib/contracts/types.generated.ts';
-import { analyse, type Analysis, type SufficientStatistics } from './analysis.ts';
+import { analyse, type Analysis, type SufficientStatistics } from './analysis.pure.ts';
 import {
   decide,
   decideOnApproval,
@@ -7,7 +7,7 @@ import {
   type Decision,
   type ExperimentView,
   type JudgeMemory,
-} from './decision.ts';
+} from './decision.pure.ts';
 
 /**
  * Everything a decision is computed from, as plain JSON: recorded in the audit entry of every verdict, so that

@@ -11,8 +11,8 @@ import type {
   VerdictReason,
   VerdictReasonCode,
 } from '../../lib/contracts/types.generated.ts';
-import type { Analysis } from './analysis.ts';
-import { measureOf } from './measures.ts';
+import type { Analysis } from './analysis.pure.ts';
+import { measureOf } from './measures.pure.ts';
 
 /** What the decision needs to know of an experiment (times in epoch milliseconds, so that it is plain JSON). */
 export interface ExperimentView {

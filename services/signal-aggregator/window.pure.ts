@@ -4,7 +4,7 @@ import type {
   RunEvaluated,
   WindowSummary,
 } from '../../lib/contracts/types.generated.ts';
-import { addToSketch, emptySketch, mergeSketches, quantile, type LatencySketch } from './sketch.ts';
+import { addToSketch, emptySketch, mergeSketches, quantile, type LatencySketch } from './sketch.pure.ts';
 
 /** One bucket of an agent's window: sums, so that buckets add up and expire whole. */
 export interface Bucket {

@@ -17,10 +17,10 @@ import {
   completionValues,
   evaluationValues,
   type Side,
-} from './accumulate.ts';
-import type { ApprovalInput } from './decision.ts';
-import { evaluate, type JudgeInputs, type Judgement } from './evaluate.ts';
-import { measureOf } from './measures.ts';
+} from './accumulate.pure.ts';
+import type { ApprovalInput } from './decision.pure.ts';
+import { evaluate, type JudgeInputs, type Judgement } from './evaluate.pure.ts';
+import { measureOf } from './measures.pure.ts';
 import {
   activeStatuses,
   armsOf,
@@ -30,7 +30,7 @@ import {
   type ExperimentRecord,
   type JudgeState,
   type RunRecord,
-} from './model.ts';
+} from './model.pure.ts';
 
 /**
  * The judge's logic over a batch of events, with no I/O: what the handler loaded (experiments, their judge state, the

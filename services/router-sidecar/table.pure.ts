@@ -1,5 +1,5 @@
-import { supersedes, toRouterExperiment, type RouterExperiment } from './experiment.ts';
-import type { ExperimentStateRecord, VersionPromotedRecord } from './records.ts';
+import { supersedes, toRouterExperiment, type RouterExperiment } from './experiment.pure.ts';
+import type { ExperimentStateRecord, VersionPromotedRecord } from './records.pure.ts';
 
 /**
  * What the router believes about each agent, rebuilt on every replica from the two topics: the agent's newest

@@ -1,6 +1,6 @@
 import type { Arm, RunAssigned } from '../../lib/contracts/types.generated.ts';
-import { abArm, inShadowSample } from './experiment.ts';
-import type { AgentView } from './table.ts';
+import { abArm, inShadowSample } from './experiment.pure.ts';
+import type { AgentView } from './table.pure.ts';
 
 /** One run the runtime asks about. */
 export interface AssignRequest {
