@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { auditReplayCommand } from '../../../lib/cli/audit-replay.ts';
+import { auditReplayCommand } from '../../../cli/audit-replay.ts';
 import { appendAudit } from '../../../lib/db/repositories/audit.ts';
 import type { DecisionAuditPayload } from '../../../services/experiment-judge/replay.pure.ts';
 import { addCompletion, addEvaluation } from '../../../services/experiment-judge/accumulate.pure.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { connectionSchema, parseConfig } from '../config.ts';
-import { createDb } from '../db/index.ts';
+import { connectionSchema, parseConfig } from '../lib/config.ts';
+import { createDb } from '../lib/db/index.ts';
 
 const databaseSchema = z.object({ DATABASE_URL: connectionSchema.shape.DATABASE_URL });
 

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { agentRegistrationSchema } from '../agents/config.ts';
-import { connectionSchema, loadConfig } from '../config.ts';
-import { createDb } from '../db/index.ts';
-import { appendAudit } from '../db/repositories/audit.ts';
-import { registerAgent, registerAgentVersion, setLiveVersion } from '../db/repositories/agents.ts';
+import { agentRegistrationSchema } from '../lib/agents/config.ts';
+import { connectionSchema, loadConfig } from '../lib/config.ts';
+import { createDb } from '../lib/db/index.ts';
+import { appendAudit } from '../lib/db/repositories/audit.ts';
+import { registerAgent, registerAgentVersion, setLiveVersion } from '../lib/db/repositories/agents.ts';
 
 export const agentsHelp = `learnloop agents register <file.json>: register an agent's configuration as a version
 

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { stackComponents, stackDown, stackStatus, stackUp } from '../stack/stack.ts';
-import { parseStackSettings, type StackSettings } from '../stack/settings.ts';
-import { StackError } from '../stack/errors.ts';
+import { stackComponents, stackDown, stackStatus, stackUp } from '../lib/stack/stack.ts';
+import { parseStackSettings, type StackSettings } from '../lib/stack/settings.ts';
+import { StackError } from '../lib/stack/errors.ts';
 
 export const stackHelp = `learnloop stack <command>: the local Kafka, schema registry and Postgres, on loopback
 

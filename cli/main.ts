@@ -1,9 +1,9 @@
-import { ConfigError, connectionSchema, parseConfig } from '../config.ts';
-import { MigrationError } from '../db/migrate.ts';
-import { StackError } from '../stack/errors.ts';
-import { parseStackSettings } from '../stack/settings.ts';
-import { stackUp } from '../stack/stack.ts';
-import { services } from '../../services/index.ts';
+import { ConfigError, connectionSchema, parseConfig } from '../lib/config.ts';
+import { MigrationError } from '../lib/db/migrate.ts';
+import { StackError } from '../lib/stack/errors.ts';
+import { parseStackSettings } from '../lib/stack/settings.ts';
+import { stackUp } from '../lib/stack/stack.ts';
+import { services } from '../services/index.ts';
 import { agentsCommand } from './agents.ts';
 import { controlCommand, controlVerbs } from './control.ts';
 import { schemasCommand, topicsCommand } from './contracts.ts';

@@ -1,9 +1,9 @@
-import { ConfigError, loadConfig, processSchema } from '../config.ts';
-import { startOpsServer, type ReadinessCheck } from '../http.ts';
-import { createShutdown, exitOnSignals } from '../lifecycle.ts';
-import { createLogger } from '../logging.ts';
-import { createMetricsRegistry } from '../metrics.ts';
-import type { ServiceDefinition } from '../service.ts';
+import { ConfigError, loadConfig, processSchema } from '../lib/config.ts';
+import { startOpsServer, type ReadinessCheck } from '../lib/http.ts';
+import { createShutdown, exitOnSignals } from '../lib/lifecycle.ts';
+import { createLogger } from '../lib/logging.ts';
+import { createMetricsRegistry } from '../lib/metrics.ts';
+import type { ServiceDefinition } from '../lib/service.ts';
 
 /**
  * Hosts services in this process behind one /metrics, /healthz and /readyz, until SIGTERM or SIGINT. Resolves when the

@@ -1,7 +1,7 @@
 import { auditReplayCommand } from './audit-replay.ts';
-import { verifyAuditChain } from '../audit/verify.ts';
+import { verifyAuditChain } from '../lib/audit/verify.ts';
 import { openDb } from './open-db.ts';
-import { migrateDown, migrateToLatest, MigrationError } from '../db/migrate.ts';
+import { migrateDown, migrateToLatest, MigrationError } from '../lib/db/migrate.ts';
 
 export const dbHelp = `learnloop db migrate [--down [N|all]]: the Postgres schema at DATABASE_URL
 

@@ -1,10 +1,10 @@
-import { connectionSchema, loadConfig, namespaceSchema } from '../config.ts';
-import { registerSchemas } from '../contracts/register.ts';
-import { applyTopics } from '../contracts/topics-apply.ts';
-import { createDb } from '../db/index.ts';
-import { migrateToLatest } from '../db/migrate.ts';
-import { createKafka } from '../kafka/client.ts';
-import { createLogger } from '../logging.ts';
+import { connectionSchema, loadConfig, namespaceSchema } from '../lib/config.ts';
+import { registerSchemas } from '../lib/contracts/register.ts';
+import { applyTopics } from '../lib/contracts/topics-apply.ts';
+import { createDb } from '../lib/db/index.ts';
+import { migrateToLatest } from '../lib/db/migrate.ts';
+import { createKafka } from '../lib/kafka/client.ts';
+import { createLogger } from '../lib/logging.ts';
 
 /**
  * What `learnloop start` does before running the services, so that a fresh stack works at once: the database

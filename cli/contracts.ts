@@ -1,10 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { ConfigError, connectionSchema, namespaceSchema, parseConfig } from '../config.ts';
-import { generatedTypesPath, generateTypes } from '../contracts/codegen.ts';
-import { registerSchemas, SchemaRegistryError } from '../contracts/register.ts';
-import { applyTopics } from '../contracts/topics-apply.ts';
-import { createKafka } from '../kafka/client.ts';
-import { createLogger } from '../logging.ts';
+import { ConfigError, connectionSchema, namespaceSchema, parseConfig } from '../lib/config.ts';
+import { generatedTypesPath, generateTypes } from '../lib/contracts/codegen.ts';
+import { registerSchemas, SchemaRegistryError } from '../lib/contracts/register.ts';
+import { applyTopics } from '../lib/contracts/topics-apply.ts';
+import { createKafka } from '../lib/kafka/client.ts';
+import { createLogger } from '../lib/logging.ts';
 
 export const topicsHelp = `learnloop topics apply: make the Kafka topics match schemas/topics.json
 

@@ -1,5 +1,5 @@
 import { openDb } from './open-db.ts';
-import { replayAuditEntry } from '../../services/experiment-judge/replay.pure.ts';
+import { replayAuditEntry } from '../services/experiment-judge/replay.pure.ts';
 
 export const auditReplayHelp = `learnloop audit replay <id> [--json]: recompute a decision of the experiment judge from its audit entry
 

@@ -1,8 +1,8 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { appendAudit } from '../db/repositories/audit.ts';
-import { createToken, listTokens, revokeToken } from '../db/repositories/tokens.ts';
-import { tokenRoles, type TokenRole } from '../db/schema.ts';
+import { appendAudit } from '../lib/db/repositories/audit.ts';
+import { createToken, listTokens, revokeToken } from '../lib/db/repositories/tokens.ts';
+import { tokenRoles, type TokenRole } from '../lib/db/schema.ts';
 import { openDb } from './open-db.ts';
 
 export const tokensHelp = `learnloop tokens create --role <role> --name <holder> | list | revoke <id>   (API tokens, at DATABASE_URL)
