@@ -7,7 +7,7 @@ import type {
   PolicyView,
   SessionView,
   StatusView,
-} from '../services/control-plane/schemas.ts';
+} from '../lib/api/schemas.ts';
 import { ApiCallError, apiClient, type ApiClient } from './api-client.ts';
 
 export const controlHelp = `learnloop <verb>: act through the control plane's API (LEARNLOOP_API_URL, default http://127.0.0.1:7080,

@@ -12,7 +12,7 @@ import {
   setLiveBody,
   versionView,
   type AgentView,
-} from './schemas.ts';
+} from '../../lib/api/schemas.ts';
 import { lockAgent, type Work } from './writes.ts';
 
 function agentOf(agent: Agent): AgentView {

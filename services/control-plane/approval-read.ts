@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { ApprovalDecision, Database, ExperimentStatus, RiskTier, SessionTrigger } from '../../lib/db/schema.ts';
-import type { ApprovalView } from './schemas.ts';
+import type { ApprovalView } from '../../lib/api/schemas.ts';
 
 /** An approval with what an approver needs to decide it: the change, its risk, and who started the session. */
 export interface ApprovalRow {

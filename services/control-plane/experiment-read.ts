@@ -16,7 +16,7 @@ import { analyse } from '../experiment-judge/analysis.pure.ts';
 import { changedBy } from '../experiment-judge/events.pure.ts';
 import { armsOf, type JudgeState } from '../experiment-judge/model.pure.ts';
 import { approvalOf, latestApprovals, summaryOf } from './approval-read.ts';
-import type { ExperimentView } from './schemas.ts';
+import type { ExperimentView } from '../../lib/api/schemas.ts';
 
 /**
  * Experiments as the API shows them: the row, its proposal, the judge's counts and current statistics (recomputed from

@@ -17,7 +17,7 @@ import {
   resumeBody,
   statusView,
   type StatusView,
-} from './schemas.ts';
+} from '../../lib/api/schemas.ts';
 import { lockAgent } from './writes.ts';
 
 /**

@@ -8,7 +8,7 @@ import type { Session } from '../../lib/db/schema.ts';
 import { emptyWindow, summarise, topFailureCategories, type AgentWindow } from '../signal-aggregator/window.pure.ts';
 import { conflict, route } from './api.pure.ts';
 import { policyOf } from './policy.ts';
-import { sessionView, startSessionBody, type SessionView } from './schemas.ts';
+import { sessionView, startSessionBody, type SessionView } from '../../lib/api/schemas.ts';
 import { lockAgent } from './writes.ts';
 
 export function sessionOf(session: Session): SessionView {

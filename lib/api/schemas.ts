@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { agentConfigSchema } from '../../lib/agents/config.ts';
+import { agentConfigSchema } from '../agents/config.ts';
 import {
   approvalDecisions,
   experimentModes,
@@ -8,11 +8,12 @@ import {
   sessionStatuses,
   sessionTriggers,
   tokenRoles,
-} from '../../lib/db/schema.ts';
+} from '../db/schema.ts';
 
 /**
- * The API's request and response shapes: validation, the handlers' types (z.infer) and the OpenAPI document all come
- * from these. Requests are strict (an unknown field is an error, named); timestamps are ISO 8601 strings.
+ * The control plane API's request and response shapes, shared by its server (services/control-plane) and the CLI
+ * (cli/control.ts): validation, the handlers' types (z.infer), the CLI's reading of the answers and the OpenAPI
+ * document all come from these. Requests are strict (an unknown field is an error, named); timestamps are ISO 8601.
  */
 
 const id = z.string().min(1, 'must not be empty').max(512, 'must be at most 512 characters');
