@@ -51,11 +51,6 @@ export const experimentStatuses = [
   'inconclusive',
 ] as const;
 export type ExperimentStatus = (typeof experimentStatuses)[number];
-export const activeExperimentStatuses = [
-  'running',
-  'paused',
-  'awaiting_approval',
-] as const satisfies readonly ExperimentStatus[];
 export const approvalDecisions = ['approved', 'rejected', 'auto_approved'] as const;
 export type ApprovalDecision = (typeof approvalDecisions)[number];
 export const arms = ['baseline', 'candidate', 'shadow'] as const;

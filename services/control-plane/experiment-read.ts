@@ -5,13 +5,8 @@ import type {
   TrafficSplit,
   VerdictReason,
 } from '../../lib/contracts/types.generated.ts';
-import {
-  activeExperimentStatuses,
-  type Database,
-  type ExperimentMode,
-  type ExperimentStatus,
-  type RiskTier,
-} from '../../lib/db/schema.ts';
+import { type Database, type ExperimentMode, type ExperimentStatus, type RiskTier } from '../../lib/db/schema.ts';
+import { activeStatuses } from '../../lib/experiments/status.pure.ts';
 import { analyse } from '../experiment-judge/analysis.pure.ts';
 import { changedBy } from '../experiment-judge/events.pure.ts';
 import { armsOf, type JudgeState } from '../experiment-judge/model.pure.ts';
@@ -73,7 +68,7 @@ export async function listExperimentViews(
   query: { agentId: string; activeOnly: boolean; limit: number },
   now: Date,
 ): Promise<ExperimentView[]> {
-  const active = query.activeOnly ? sql`e.status = ANY(${activeExperimentStatuses}::text[])` : sql`true`;
+  const active = query.activeOnly ? sql`e.status = ANY(${activeStatuses}::text[])` : sql`true`;
   const { rows } = await sql<ExperimentRow>`
     SELECT e.id, e.agent_id, e.status, e.mode, e.version, e.traffic_split, e.ramp_step_index, e.started_at, e.updated_at, e.ended_at,
            e.decision, e.policy, e.baseline_run_count, e.candidate_run_count, e.shadow_run_count,

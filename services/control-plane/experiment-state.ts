@@ -1,7 +1,8 @@
 import { sql, type Transaction } from 'kysely';
 import type { ExperimentPolicy, ExperimentState, RampStep, TrafficSplit } from '../../lib/contracts/types.generated.ts';
 import { updateExperiment } from '../../lib/db/repositories/experiments.ts';
-import { activeExperimentStatuses, type Database, type ExperimentMode, type RiskTier } from '../../lib/db/schema.ts';
+import type { Database, ExperimentMode, RiskTier } from '../../lib/db/schema.ts';
+import { activeStatuses, type ActiveStatus } from '../../lib/experiments/status.pure.ts';
 import { effectivePolicy } from '../../lib/policy/effective.ts';
 import { experimentPolicy } from '../../lib/policy/experiment.ts';
 import { armsOf } from '../experiment-judge/model.pure.ts';
@@ -10,7 +11,6 @@ import type { Work } from './writes.ts';
 import { armCountsOf, judgeStates } from './experiment-read.ts';
 
 type Trx = Transaction<Database>;
-export type ActiveStatus = (typeof activeExperimentStatuses)[number];
 
 /** The agent's active experiment with its proposal, as locked by lockActive. */
 export interface ActiveRow {
@@ -49,7 +49,7 @@ export async function lockActive(trx: Trx, agentId: string): Promise<ActiveRow |
            p.auto_eligible, p.baseline_version_id, p.candidate_version_id,
            EXISTS (SELECT 1 FROM approvals a WHERE a.experiment_id = e.id AND a.decision IS NULL) AS pending_approval
     FROM experiments e JOIN proposals p ON p.id = e.proposal_id
-    WHERE e.agent_id = ${agentId} AND e.status = ANY(${activeExperimentStatuses}::text[])
+    WHERE e.agent_id = ${agentId} AND e.status = ANY(${activeStatuses}::text[])
     FOR UPDATE OF e`.execute(trx);
   return rows[0];
 }

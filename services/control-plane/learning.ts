@@ -6,7 +6,8 @@ import type { JsonObject } from '../../lib/db/schema.ts';
 import { nextSlot } from '../../lib/policy/schedule.ts';
 import { notFound, route, type Actor, type ApiContext, type Reply } from './api.pure.ts';
 import { listExperimentViews } from './experiment-read.ts';
-import { changeExperiment, lockActive, type ActiveRow, type ActiveStatus } from './experiment-state.ts';
+import type { ActiveStatus } from '../../lib/experiments/status.pure.ts';
+import { changeExperiment, lockActive, type ActiveRow } from './experiment-state.ts';
 import { policyOf, storePolicy } from './policy.ts';
 import { sessionOf } from './sessions.ts';
 import {

@@ -6,6 +6,7 @@ import type { AuditEntry } from '../../lib/db/repositories/audit.ts';
 import { updateExperiment, type ExperimentPatch } from '../../lib/db/repositories/experiments.ts';
 import { closeSession } from '../../lib/db/repositories/sessions.ts';
 import type { Database } from '../../lib/db/schema.ts';
+import { isTerminal, storedStatus } from '../../lib/experiments/status.pure.ts';
 import type { EmittedEvent } from '../../lib/kafka/batch.ts';
 import type { DecisionOutcome, Fold } from './fold.pure.ts';
 import {
@@ -18,7 +19,6 @@ import {
 } from './events.pure.ts';
 import type { JudgeMetrics } from './metrics.ts';
 import type { DecisionAuditPayload } from './replay.pure.ts';
-import { activeStatuses, dbStatus } from './model.pure.ts';
 import { dropJoinState } from './store.ts';
 
 type Trx = Transaction<Database>;
@@ -101,11 +101,11 @@ export async function carryOut(
       payload,
     });
 
-    const ended = !activeStatuses.has(after.status);
+    const ended = isTerminal(after.status);
     if (after.version !== before.version) {
       const counts = runCounts(outcome);
       const patch: ExperimentPatch = {
-        status: dbStatus(after.status),
+        status: storedStatus(after.status),
         baseline_run_count: counts.baseline,
         candidate_run_count: counts.candidate,
         shadow_run_count: counts.shadow,

@@ -11,6 +11,7 @@ import type {
   VerdictReason,
   VerdictReasonCode,
 } from '../../lib/contracts/types.generated.ts';
+import { isAssigning } from '../../lib/experiments/status.pure.ts';
 import type { Analysis } from './analysis.pure.ts';
 import { measureOf } from './measures.pure.ts';
 
@@ -73,8 +74,6 @@ export interface ApprovalInput {
   decision: 'approved' | 'rejected';
   approver: string | null;
 }
-
-const activeStatuses: ReadonlySet<ExperimentStatus> = new Set(['running', 'awaiting_approval']);
 
 const reason = (code: VerdictReasonCode, detail: string | null = null): VerdictReason => ({ code, detail });
 const fmt = (x: number) => (Number.isInteger(x) ? String(x) : x.toPrecision(4));
@@ -325,7 +324,7 @@ function ramp(
  */
 export function decide(input: DecisionInput): Decision {
   const { experiment, policy, analysis, now } = input;
-  if (!activeStatuses.has(experiment.status)) return unchanged(input, 'continue', []);
+  if (!isAssigning(experiment.status)) return unchanged(input, 'continue', []);
   const guardrails = guardrailState(policy, analysis);
   const alarm = alarms(input, guardrails);
   if (alarm) return alarm;

@@ -7,6 +7,7 @@ import type {
   RunCompleted,
   RunEvaluated,
 } from '../../lib/contracts/types.generated.ts';
+import { isActive, isAssigning } from '../../lib/experiments/status.pure.ts';
 import type { ConsumedEvent } from '../../lib/kafka/batch.ts';
 import {
   addCompletion,
@@ -22,7 +23,6 @@ import type { ApprovalInput } from './decision.pure.ts';
 import { evaluate, type JudgeInputs, type Judgement } from './evaluate.pure.ts';
 import { measureOf } from './measures.pure.ts';
 import {
-  activeStatuses,
   armsOf,
   runKey,
   unitKey,
@@ -129,7 +129,7 @@ function judgeExperiment(
   now: number = judge.clock,
   approval?: DecisionOutcome['approval'],
 ): void {
-  if (experiment.status !== 'running' && experiment.status !== 'awaiting_approval') return;
+  if (!isAssigning(experiment.status)) return;
   const approvalInput: ApprovalInput | undefined = approval
     ? { decision: approval.decision, approver: approval.approver }
     : undefined;
@@ -193,7 +193,7 @@ function experimentFor(
     count(fold.tally, `${kind}:unknown_experiment`);
     return null;
   }
-  if (!activeStatuses.has(experiment.status)) {
+  if (!isActive(experiment.status)) {
     count(fold.tally, `${kind}:experiment_ended`);
     return null;
   }

@@ -1,10 +1,10 @@
 import { appendAudit } from '../../lib/db/repositories/audit.ts';
+import { isActive } from '../../lib/experiments/status.pure.ts';
 import type { BatchHandler } from '../../lib/kafka/batch.ts';
 import type { Logger } from '../../lib/logging.ts';
 import { carryOut } from './actions.ts';
 import { applyEvent, newFold } from './fold.pure.ts';
 import type { JudgeMetrics } from './metrics.ts';
-import { activeStatuses } from './model.pure.ts';
 import { loadWorld, saveJudges, saveRunsAndUnits } from './store.ts';
 
 /**
@@ -37,7 +37,7 @@ export function judgeHandler(deps: { metrics: JudgeMetrics; logger: Logger }): B
     for (const entry of audits) await appendAudit(trx, entry);
     for (const outcome of fold.outcomes) {
       const { decision } = outcome.judgement;
-      if (decision.action === 'continue' && activeStatuses.has(outcome.after.status)) continue;
+      if (decision.action === 'continue' && isActive(outcome.after.status)) continue;
       logger.info('experiment decision', {
         experimentId: outcome.experimentId,
         decision: decision.action,

@@ -9,7 +9,6 @@ import type {
   RiskTier,
   TrafficSplit,
 } from '../../lib/contracts/types.generated.ts';
-import type { ExperimentStatus as DbExperimentStatus } from '../../lib/db/schema.ts';
 import type { CompletionValues, EvaluationValues } from './accumulate.pure.ts';
 import { emptySufficientStatistics, type SufficientStatistics } from './analysis.pure.ts';
 import type { ExperimentView, JudgeMemory } from './decision.pure.ts';
@@ -111,28 +110,6 @@ export interface RunRecord {
 
 export const runKey = (experimentId: string, runId: string, arm: Arm) => `${experimentId}\u0000${runId}\u0000${arm}`;
 export const unitKey = (experimentId: string, unit: string) => `${experimentId}\u0000${unit}`;
-
-const dbToAvro: Record<Exclude<DbExperimentStatus, 'closed'>, ExperimentStatus> = {
-  running: 'running',
-  paused: 'paused',
-  awaiting_approval: 'awaiting_approval',
-  promoted: 'promoted',
-  failed: 'failed',
-  inconclusive: 'inconclusive',
-};
-
-/** The database has one `closed` for rejected and cancelled; the decision column says which. */
-export function avroStatus(status: DbExperimentStatus, decision: unknown): ExperimentStatus {
-  if (status !== 'closed') return dbToAvro[status];
-  const outcome = (decision as { outcome?: unknown } | null)?.outcome;
-  return outcome === 'rejected' ? 'rejected' : 'cancelled';
-}
-
-export function dbStatus(status: ExperimentStatus): DbExperimentStatus {
-  return status === 'rejected' || status === 'cancelled' ? 'closed' : status;
-}
-
-export const activeStatuses: ReadonlySet<ExperimentStatus> = new Set(['running', 'paused', 'awaiting_approval']);
 
 export function armsOf(
   e: Pick<ExperimentRecord, 'mode' | 'baselineVersionId' | 'candidateVersionId'>,

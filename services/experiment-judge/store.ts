@@ -12,13 +12,13 @@ import {
   type TrafficSplit,
 } from '../../lib/contracts/types.generated.ts';
 import type { ConsumedEvent } from '../../lib/kafka/batch.ts';
+import { eventStatus } from '../../lib/experiments/status.pure.ts';
 import type { Database, ExperimentStatus as DbExperimentStatus, RiskTier } from '../../lib/db/schema.ts';
 import { defaultPolicy } from '../../lib/policy/policy.ts';
 import { experimentPolicy, rampSchedule } from '../../lib/policy/experiment.ts';
 import { resolvePolicy } from '../../lib/policy/resolve.ts';
 import { experimentIdsOf, type ApprovalRecord, type Changes, type World } from './fold.pure.ts';
 import {
-  avroStatus,
   newJudgeState,
   runKey,
   unitKey,
@@ -197,7 +197,7 @@ async function lockExperiments(
       proposalId: row.proposal_id,
       sessionId: row.session_id,
       mode: row.mode,
-      status: avroStatus(row.status, row.decision),
+      status: eventStatus(row.status, row.decision),
       version: row.version,
       salt: row.salt,
       trafficSplit,

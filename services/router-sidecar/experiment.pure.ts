@@ -1,8 +1,5 @@
-import {
-  experimentModeSymbols,
-  type ExperimentMode,
-  type ExperimentStatus,
-} from '../../lib/contracts/types.generated.ts';
+import { experimentModeSymbols, type ExperimentMode } from '../../lib/contracts/types.generated.ts';
+import { isAssigning } from '../../lib/experiments/status.pure.ts';
 import { BUCKETS, bucketer } from './hash.pure.ts';
 import type { ExperimentStateRecord } from './records.pure.ts';
 
@@ -15,9 +12,6 @@ import type { ExperimentStateRecord } from './records.pure.ts';
 export const BASELINE_START = 5_000;
 /** Neither range may grow past the other's start, so that no schedule of shares can move a unit between arms. */
 export const MAX_ARM_BASIS_POINTS = BUCKETS - BASELINE_START;
-
-/** Only these send traffic to the candidate; paused, the terminal statuses and anything unknown serve the baseline. */
-const assigningStatuses: ReadonlySet<string> = new Set<ExperimentStatus>(['running', 'awaiting_approval']);
 
 const isMode = (mode: string): mode is ExperimentMode => (experimentModeSymbols as readonly string[]).includes(mode);
 
@@ -88,7 +82,7 @@ export function toRouterExperiment(state: ExperimentStateRecord): RouterExperime
     candidateBasisPoints: state.trafficSplit.candidateBasisPoints,
     baselineBasisPoints: state.trafficSplit.baselineBasisPoints,
     shadowSampleBasisPoints: state.trafficSplit.shadowSampleBasisPoints,
-    assigning: assigningStatuses.has(state.status),
+    assigning: isAssigning(state.status),
     problem: experimentProblem(state),
     bucketOf: bucketer(state.salt),
   };

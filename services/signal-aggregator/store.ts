@@ -1,5 +1,6 @@
 import { sql, type Transaction } from 'kysely';
-import { activeExperimentStatuses, openSessionStatuses, type Database } from '../../lib/db/schema.ts';
+import { openSessionStatuses, type Database } from '../../lib/db/schema.ts';
+import { activeStatuses } from '../../lib/experiments/status.pure.ts';
 import { defaultPolicy, type LearningPolicy } from '../../lib/policy/policy.ts';
 import { resolvePolicy } from '../../lib/policy/resolve.ts';
 import type { AgentSituation } from './thresholds.pure.ts';
@@ -68,7 +69,7 @@ export async function situationOf(
 ): Promise<AgentSituation> {
   const { rows } = await sql<{ session_id: string | null; experiment_id: string | null }>`SELECT
       (SELECT id FROM sessions WHERE agent_id = ${agentId} AND status = ANY(${[...openSessionStatuses]}::text[]) LIMIT 1) AS session_id,
-      (SELECT id FROM experiments WHERE agent_id = ${agentId} AND status = ANY(${[...activeExperimentStatuses]}::text[]) LIMIT 1) AS experiment_id`.execute(
+      (SELECT id FROM experiments WHERE agent_id = ${agentId} AND status = ANY(${[...activeStatuses]}::text[]) LIMIT 1) AS experiment_id`.execute(
     trx,
   );
   return {

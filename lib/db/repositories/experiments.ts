@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Updateable } from 'kysely';
+import { activeStatuses, isTerminal } from '../../experiments/status.pure.ts';
 import { jsonb } from '../json.ts';
 import {
-  activeExperimentStatuses,
   type Db,
   type Experiment,
   type ExperimentMode,
@@ -10,8 +10,6 @@ import {
   type ExperimentsTable,
   type JsonInput,
 } from '../schema.ts';
-
-const terminal: ReadonlySet<ExperimentStatus> = new Set(['promoted', 'failed', 'closed', 'inconclusive']);
 
 export interface NewExperimentInput {
   id?: string;
@@ -65,7 +63,7 @@ export async function getActiveExperiment(db: Db, agentId: string): Promise<Expe
     .selectFrom('experiments')
     .selectAll()
     .where('agent_id', '=', agentId)
-    .where('status', 'in', activeExperimentStatuses)
+    .where('status', 'in', activeStatuses)
     .executeTakeFirst();
 }
 
@@ -119,7 +117,7 @@ export async function updateExperiment(
   if (patch.ramp_step_index !== undefined) set.ramp_step_index = patch.ramp_step_index;
   if (patch.decision !== undefined) set.decision = patch.decision === null ? null : jsonb(patch.decision);
   if (patch.ended_at !== undefined) set.ended_at = patch.ended_at;
-  else if (patch.status !== undefined && terminal.has(patch.status)) set.ended_at = new Date();
+  else if (patch.status !== undefined && isTerminal(patch.status)) set.ended_at = new Date();
   const experiment = await db
     .updateTable('experiments')
     .set((eb) => ({ ...set, version: eb('version', '+', 1), updated_at: eb.fn<Date>('now', []) }))
