@@ -6,6 +6,7 @@ import type { AuditEntry } from '../../lib/db/repositories/audit.ts';
 import { updateExperiment, type ExperimentPatch } from '../../lib/db/repositories/experiments.ts';
 import { closeSession } from '../../lib/db/repositories/sessions.ts';
 import type { Database } from '../../lib/db/schema.ts';
+import { candidateShare } from '../../lib/experiments/buckets.pure.ts';
 import { isTerminal, storedStatus } from '../../lib/experiments/status.pure.ts';
 import type { EmittedEvent } from '../../lib/kafka/batch.ts';
 import type { DecisionOutcome, Fold } from './fold.pure.ts';
@@ -112,7 +113,7 @@ export async function carryOut(
       };
       if (decision.nextTrafficSplit) {
         patch.traffic_split = after.trafficSplit;
-        patch.candidate_share = after.trafficSplit.candidateBasisPoints / 10_000;
+        patch.candidate_share = candidateShare(after.mode, after.trafficSplit);
         patch.ramp_step_index = after.rampStepIndex;
       }
       if (ended) {

@@ -11,6 +11,7 @@ import type {
   VerdictReason,
   VerdictReasonCode,
 } from '../../lib/contracts/types.generated.ts';
+import { MAX_ARM_BASIS_POINTS } from '../../lib/experiments/buckets.pure.ts';
 import { isAssigning } from '../../lib/experiments/status.pure.ts';
 import type { Analysis } from './analysis.pure.ts';
 import { measureOf } from './measures.pure.ts';
@@ -120,18 +121,15 @@ function regressionReasons(policy: ExperimentPolicy, regressed: readonly Guardra
 }
 
 /**
- * Each measured arm holds at most half the buckets: the router keeps the candidate at [0, C) and the measured baseline
- * at [5000, 5000 + B) so that a growing share never moves a unit between arms (docs/router.md).
+ * The split of the next ramp step: the candidate grows; a measured baseline as large as the candidate grows with it.
+ * Neither passes MAX_ARM_BASIS_POINTS, so that a growing share never moves a unit between arms (docs/router.md).
  */
-const maxArmBasisPoints = 5_000;
-
-/** The split of the next ramp step: the candidate grows; a measured baseline as large as the candidate grows with it. */
 export function rampSplit(current: TrafficSplit, next: RampStep): TrafficSplit {
-  const candidate = Math.min(next.candidateBasisPoints, maxArmBasisPoints);
+  const candidate = Math.min(next.candidateBasisPoints, MAX_ARM_BASIS_POINTS);
   const baseline =
     current.baselineBasisPoints === current.candidateBasisPoints
       ? candidate
-      : Math.min(current.baselineBasisPoints, maxArmBasisPoints);
+      : Math.min(current.baselineBasisPoints, MAX_ARM_BASIS_POINTS);
   return {
     candidateBasisPoints: candidate,
     baselineBasisPoints: baseline,

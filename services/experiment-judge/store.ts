@@ -12,6 +12,7 @@ import {
   type TrafficSplit,
 } from '../../lib/contracts/types.generated.ts';
 import type { ConsumedEvent } from '../../lib/kafka/batch.ts';
+import { BUCKETS } from '../../lib/experiments/buckets.pure.ts';
 import { eventStatus } from '../../lib/experiments/status.pure.ts';
 import type { Database, ExperimentStatus as DbExperimentStatus, RiskTier } from '../../lib/db/schema.ts';
 import { defaultPolicy } from '../../lib/policy/policy.ts';
@@ -174,12 +175,12 @@ async function lockExperiments(
       : asAvro<RampStep[]>(scheduleType, row.ramp_schedule);
     // A split stored some other way (older rows) is read as the candidate share with an equal measured baseline.
     const split = asAvro<TrafficSplit>(splitType, row.traffic_split);
-    const share = Math.round(row.candidate_share * 10_000);
+    const share = Math.round(row.candidate_share * BUCKETS);
     const trafficSplit = split.ok
       ? split.value
       : {
           candidateBasisPoints: share,
-          baselineBasisPoints: Math.min(share, 10_000 - share),
+          baselineBasisPoints: Math.min(share, BUCKETS - share),
           shadowSampleBasisPoints: 0,
         };
     const found = [

@@ -10,6 +10,7 @@ import { closeSession, getSession, setSessionStatus } from '../../lib/db/reposit
 import type { Database } from '../../lib/db/schema.ts';
 import type { BatchHandler, EmittedEvent } from '../../lib/kafka/batch.ts';
 import type { Logger } from '../../lib/logging.ts';
+import { candidateShare } from '../../lib/experiments/buckets.pure.ts';
 import { effectivePolicy } from '../../lib/policy/effective.ts';
 import { experimentPolicy, rampSchedule } from '../../lib/policy/experiment.ts';
 import { openingSplit, openingState } from './experiment.pure.ts';
@@ -210,7 +211,7 @@ async function handleSession(trx: Trx, trigger: SessionTriggered, deps: Deps): P
     mode,
     traffic_split: split,
     salt: randomUUID(),
-    candidate_share: (mode === 'ab' ? split.candidateBasisPoints : split.shadowSampleBasisPoints) / 10_000,
+    candidate_share: candidateShare(mode, split),
     started_at: now,
     policy: judgedBy,
     ramp_schedule: rampSchedule(policy),

@@ -1,6 +1,6 @@
 import type { Logger } from '../../lib/logging.ts';
 import { decide, failSafe, type AssignRequest, type Assignment, type TagDraft } from './decide.pure.ts';
-import { BASELINE_START } from './experiment.pure.ts';
+import { BASELINE_START } from '../../lib/experiments/buckets.pure.ts';
 import { stateAgeMs, type Freshness } from './freshness.pure.ts';
 import type { RouterMetrics, Transport } from './metrics.ts';
 import type { Table } from './table.pure.ts';

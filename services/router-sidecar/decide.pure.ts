@@ -1,5 +1,5 @@
 import type { Arm, RunAssigned } from '../../lib/contracts/types.generated.ts';
-import { abArm, inShadowSample } from './experiment.pure.ts';
+import { abArm, inShadowSample } from '../../lib/experiments/buckets.pure.ts';
 import type { AgentView } from './table.pure.ts';
 
 /** One run the runtime asks about. */

@@ -1,17 +1,13 @@
 import { experimentModeSymbols, type ExperimentMode } from '../../lib/contracts/types.generated.ts';
 import { isAssigning } from '../../lib/experiments/status.pure.ts';
-import { BUCKETS, bucketer } from './hash.pure.ts';
+import { BUCKETS, MAX_ARM_BASIS_POINTS } from '../../lib/experiments/buckets.pure.ts';
+import { bucketer } from './hash.pure.ts';
 import type { ExperimentStateRecord } from './records.pure.ts';
 
 /**
  * An experiment state as the router uses it: the arms' versions picked out, the split checked, the salt's hash prefix
  * prepared. Built once per applied state, read on every request.
  */
-
-/** The measured baseline starts here: candidate buckets are [0, C), measured baseline buckets [5000, 5000 + B). */
-export const BASELINE_START = 5_000;
-/** Neither range may grow past the other's start, so that no schedule of shares can move a unit between arms. */
-export const MAX_ARM_BASIS_POINTS = BUCKETS - BASELINE_START;
 
 const isMode = (mode: string): mode is ExperimentMode => (experimentModeSymbols as readonly string[]).includes(mode);
 
@@ -86,25 +82,6 @@ export function toRouterExperiment(state: ExperimentStateRecord): RouterExperime
     problem: experimentProblem(state),
     bucketOf: bucketer(state.salt),
   };
-}
-
-/**
- * The measured arm of a bucket in ab mode, or null when the bucket is served the live version unmeasured.
- * Candidate = [0, C), baseline = [5000, 5000 + B): raising C or B only takes in buckets that were unmeasured.
- */
-export function abArm(
-  bucket: number,
-  candidateBasisPoints: number,
-  baselineBasisPoints: number,
-): 'candidate' | 'baseline' | null {
-  if (bucket < candidateBasisPoints) return 'candidate';
-  if (bucket >= BASELINE_START && bucket < BASELINE_START + baselineBasisPoints) return 'baseline';
-  return null;
-}
-
-/** Shadow mode: the sampled buckets are [0, S), so that raising S keeps every unit sampled before. */
-export function inShadowSample(bucket: number, shadowSampleBasisPoints: number): boolean {
-  return bucket < shadowSampleBasisPoints;
 }
 
 /**

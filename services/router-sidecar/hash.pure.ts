@@ -1,3 +1,5 @@
+import { BUCKETS } from '../../lib/experiments/buckets.pure.ts';
+
 /**
  * The unit's bucket: MurmurHash3 x86 32-bit (seed 0) of the UTF-8 bytes of `salt + ":" + unit`, modulo 10,000.
  *
@@ -10,8 +12,6 @@
  * disagree with every UTF-8 implementation on non-ASCII ids. This writes the same bytes as `TextEncoder` (an unpaired
  * surrogate becomes U+FFFD, EF BF BD) into a reused buffer, which keeps the hot path free of allocations.
  */
-
-export const BUCKETS = 10_000;
 
 let scratch = new Uint8Array(256);
 
