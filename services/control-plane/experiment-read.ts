@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type {
+  ArmRunCounts,
   ExperimentPolicy,
   ExperimentStatistics,
   TrafficSplit,
@@ -7,9 +8,9 @@ import type {
 } from '../../lib/contracts/types.generated.ts';
 import { type Database, type ExperimentMode, type ExperimentStatus, type RiskTier } from '../../lib/db/schema.ts';
 import { activeStatuses } from '../../lib/experiments/status.pure.ts';
-import { analyse } from '../experiment-judge/analysis.pure.ts';
-import { changedBy } from '../experiment-judge/events.pure.ts';
-import { armsOf, type JudgeState } from '../experiment-judge/model.pure.ts';
+import { armsOf, experimentActors } from '../../lib/experiments/state.pure.ts';
+import { analyse, runCountsOf } from '../experiment-judge/analysis.pure.ts';
+import type { JudgeState } from '../experiment-judge/model.pure.ts';
 import { approvalOf, latestApprovals, summaryOf } from './approval-read.ts';
 import type { ExperimentView } from '../../lib/api/schemas.ts';
 
@@ -46,15 +47,10 @@ interface ExperimentRow {
 export function armCountsOf(
   row: { mode: ExperimentMode; baseline_run_count: number; candidate_run_count: number; shadow_run_count: number },
   judge: JudgeState | undefined,
-): { baseline: number; candidate: number; shadow: number } {
+): ArmRunCounts {
   if (!judge)
     return { baseline: row.baseline_run_count, candidate: row.candidate_run_count, shadow: row.shadow_run_count };
-  const treated = judge.statistics.candidate.failure.n;
-  return {
-    baseline: judge.statistics.baseline.failure.n,
-    candidate: row.mode === 'ab' ? treated : 0,
-    shadow: row.mode === 'shadow' ? treated : 0,
-  };
+  return runCountsOf(row.mode, judge.statistics);
 }
 
 export async function judgeStates(db: Kysely<Database>, ids: readonly string[]): Promise<Map<string, JudgeState>> {
@@ -82,7 +78,7 @@ export async function listExperimentViews(
     judgeStates(db, ids),
     sql<{ subject_id: string; at: Date; decision: { action: string; reasons: VerdictReason[] } | null }>`
       SELECT DISTINCT ON (subject_id) subject_id, at, payload->'decision' AS decision FROM audit_log
-      WHERE subject_type = 'experiment' AND subject_id = ANY(${ids}::text[]) AND actor = ${changedBy}
+      WHERE subject_type = 'experiment' AND subject_id = ANY(${ids}::text[]) AND actor = ${experimentActors.judge}
       ORDER BY subject_id, id DESC`.execute(db),
     latestApprovals(db, ids),
   ]);

@@ -1,11 +1,11 @@
 import { sql, type Transaction } from 'kysely';
-import type { ExperimentPolicy, ExperimentState, RampStep, TrafficSplit } from '../../lib/contracts/types.generated.ts';
+import type { ExperimentPolicy, RampStep, TrafficSplit } from '../../lib/contracts/types.generated.ts';
 import { updateExperiment } from '../../lib/db/repositories/experiments.ts';
 import type { Database, ExperimentMode, RiskTier } from '../../lib/db/schema.ts';
+import { experimentActors, experimentStateEvent } from '../../lib/experiments/state.pure.ts';
 import { activeStatuses, type ActiveStatus } from '../../lib/experiments/status.pure.ts';
 import { effectivePolicy } from '../../lib/policy/effective.ts';
 import { experimentPolicy } from '../../lib/policy/experiment.ts';
-import { armsOf } from '../experiment-judge/model.pure.ts';
 import type { ApiContext } from './api.pure.ts';
 import type { Work } from './writes.ts';
 import { armCountsOf, judgeStates } from './experiment-read.ts';
@@ -78,19 +78,13 @@ export async function changeExperiment(
   const experiment = updated.experiment;
   const judge = (await judgeStates(trx, [row.id])).get(row.id);
   const policy = row.policy ?? judge?.derived?.policy ?? (await fallbackPolicy(trx, row));
-  const state: ExperimentState = {
-    eventId: `${row.id}:state:${experiment.version}`,
+  const state = experimentStateEvent({
     experimentId: row.id,
     agentId: row.agent_id,
     version: experiment.version,
     changedAt: ctx.now(),
     status,
     mode: row.mode,
-    arms: armsOf({
-      mode: row.mode,
-      baselineVersionId: row.baseline_version_id,
-      candidateVersionId: row.candidate_version_id,
-    }),
     salt: row.salt,
     trafficSplit: row.traffic_split,
     rampSchedule: row.ramp_schedule,
@@ -101,11 +95,12 @@ export async function changeExperiment(
     autoEligible: row.auto_eligible,
     policy,
     startedAt: row.started_at,
-    deadlineAt: new Date(row.started_at.getTime() + policy.maxDurationMs),
     runCounts: armCountsOf(row, judge),
-    changedBy: 'control-plane',
+    changedBy: experimentActors.controlPlane,
     reason,
-  };
+    baselineVersionId: row.baseline_version_id,
+    candidateVersionId: row.candidate_version_id,
+  });
   work.emit([{ topic: 'learning.experiment.state.v1', key: row.agent_id, value: state }]);
   return { id: row.id, status, version: experiment.version };
 }

@@ -1,4 +1,5 @@
 import type {
+  ArmRunCounts,
   ArmStatistics,
   ConfidenceSequence,
   ExperimentArm,
@@ -9,6 +10,7 @@ import type {
   Metric,
   SrmCheck,
 } from '../../lib/contracts/types.generated.ts';
+import { runCounts } from '../../lib/experiments/state.pure.ts';
 import { chanceToWin } from '../../lib/stats/bayes.ts';
 import {
   absoluteDifference,
@@ -48,6 +50,11 @@ export function emptySufficientStatistics(): SufficientStatistics {
     scorePairs: { wins: 0, losses: 0, ties: 0 },
     splitPeriods: [],
   };
+}
+
+/** Runs counted per arm: every counted run has its completion counted, once. */
+export function runCountsOf(mode: ExperimentMode, s: SufficientStatistics): ArmRunCounts {
+  return runCounts(mode, s.baseline.failure.n, s.candidate.failure.n);
 }
 
 /** What is reported beside the Avro statistics (verdict consumers get those; the audit log keeps both). */

@@ -5,15 +5,14 @@ import type {
   VerdictDecision,
   VersionPromoted,
 } from '../../lib/contracts/types.generated.ts';
+import { armsOf, experimentActors, experimentStateEvent } from '../../lib/experiments/state.pure.ts';
 import type { DecisionOutcome } from './fold.pure.ts';
-import { armsOf, type ExperimentRecord } from './model.pure.ts';
+import type { ExperimentRecord } from './model.pure.ts';
 
 /**
  * The events the judge publishes, built from a decision outcome. Event ids are derived from the experiment and its
  * version or verdict number, so that the same decision always has the same id.
  */
-
-export const changedBy = 'experiment-judge';
 
 const reasonText = (outcome: DecisionOutcome) =>
   outcome.judgement.decision.reasons.map((r) => (r.detail ? `${r.code} (${r.detail})` : r.code)).join('; ') || null;
@@ -43,18 +42,16 @@ export function verdictEvent(outcome: DecisionOutcome): ExperimentVerdict {
   };
 }
 
-/** The full state after a change (learning.experiment.state.v1 is compacted: each event must stand alone). */
+/** The full state after a change. */
 export function stateEvent(outcome: DecisionOutcome, runCounts: ExperimentState['runCounts']): ExperimentState {
   const e: ExperimentRecord = outcome.after;
-  return {
-    eventId: `${e.id}:state:${e.version}`,
+  return experimentStateEvent({
     experimentId: e.id,
     agentId: e.agentId,
     version: e.version,
     changedAt: new Date(outcome.inputs.now),
     status: e.status,
     mode: e.mode,
-    arms: armsOf(e),
     salt: e.salt,
     trafficSplit: e.trafficSplit,
     rampSchedule: e.rampSchedule,
@@ -65,11 +62,12 @@ export function stateEvent(outcome: DecisionOutcome, runCounts: ExperimentState[
     autoEligible: e.autoEligible,
     policy: e.policy,
     startedAt: new Date(e.startedAt),
-    deadlineAt: new Date(e.startedAt + e.policy.maxDurationMs),
     runCounts,
-    changedBy,
+    changedBy: experimentActors.judge,
     reason: reasonText(outcome),
-  };
+    baselineVersionId: e.baselineVersionId,
+    candidateVersionId: e.candidateVersionId,
+  });
 }
 
 export function promotedEvent(outcome: DecisionOutcome, approvalId: string): VersionPromoted {

@@ -7,6 +7,7 @@ import type {
   RunCompleted,
   RunEvaluated,
 } from '../../lib/contracts/types.generated.ts';
+import { armsOf } from '../../lib/experiments/state.pure.ts';
 import { isActive, isAssigning } from '../../lib/experiments/status.pure.ts';
 import type { ConsumedEvent } from '../../lib/kafka/batch.ts';
 import {
@@ -22,15 +23,7 @@ import {
 import type { ApprovalInput } from './decision.pure.ts';
 import { evaluate, type JudgeInputs, type Judgement } from './evaluate.pure.ts';
 import { measureOf } from './measures.pure.ts';
-import {
-  armsOf,
-  runKey,
-  unitKey,
-  viewOf,
-  type ExperimentRecord,
-  type JudgeState,
-  type RunRecord,
-} from './model.pure.ts';
+import { runKey, unitKey, viewOf, type ExperimentRecord, type JudgeState, type RunRecord } from './model.pure.ts';
 
 /**
  * The judge's logic over a batch of events, with no I/O: what the handler loaded (experiments, their judge state, the

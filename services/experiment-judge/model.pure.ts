@@ -1,6 +1,5 @@
 import type {
   Arm,
-  ExperimentArm,
   ExperimentMode,
   ExperimentPolicy,
   ExperimentStatus,
@@ -110,15 +109,6 @@ export interface RunRecord {
 
 export const runKey = (experimentId: string, runId: string, arm: Arm) => `${experimentId}\u0000${runId}\u0000${arm}`;
 export const unitKey = (experimentId: string, unit: string) => `${experimentId}\u0000${unit}`;
-
-export function armsOf(
-  e: Pick<ExperimentRecord, 'mode' | 'baselineVersionId' | 'candidateVersionId'>,
-): ExperimentArm[] {
-  return [
-    { arm: 'baseline', versionId: e.baselineVersionId },
-    { arm: e.mode === 'shadow' ? 'shadow' : 'candidate', versionId: e.candidateVersionId },
-  ];
-}
 
 export function viewOf(e: ExperimentRecord): ExperimentView {
   return {

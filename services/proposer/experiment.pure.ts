@@ -1,5 +1,6 @@
 import type { ExperimentPolicy, ExperimentState, RiskTier, TrafficSplit } from '../../lib/contracts/types.generated.ts';
 import type { Experiment } from '../../lib/db/schema.ts';
+import { experimentActors, experimentStateEvent, runCounts } from '../../lib/experiments/state.pure.ts';
 import { rampSchedule } from '../../lib/policy/experiment.ts';
 import type { LearningPolicy } from '../../lib/policy/policy.ts';
 
@@ -31,19 +32,13 @@ export function openingState(input: {
   judgedBy: ExperimentPolicy;
 }): ExperimentState {
   const { experiment } = input;
-  const startedAt = experiment.started_at;
-  return {
-    eventId: `experiment-state-${experiment.id}-v${experiment.version}`,
+  return experimentStateEvent({
     experimentId: experiment.id,
     agentId: experiment.agent_id,
     version: experiment.version,
-    changedAt: startedAt,
+    changedAt: experiment.started_at,
     status: 'running',
     mode: experiment.mode,
-    arms: [
-      { arm: 'baseline', versionId: input.baselineVersionId },
-      { arm: experiment.mode === 'ab' ? 'candidate' : 'shadow', versionId: input.candidateVersionId },
-    ],
     salt: experiment.salt,
     trafficSplit: input.split,
     rampSchedule: rampSchedule(input.policy),
@@ -53,10 +48,11 @@ export function openingState(input: {
     riskTier: input.riskTier,
     autoEligible: input.autoEligible,
     policy: input.judgedBy,
-    startedAt,
-    deadlineAt: new Date(startedAt.getTime() + input.policy.experiment.maxDurationMs),
-    runCounts: { baseline: 0, candidate: 0, shadow: 0 },
-    changedBy: 'proposer',
+    startedAt: experiment.started_at,
+    runCounts: runCounts(experiment.mode, 0, 0),
+    changedBy: experimentActors.proposer,
     reason: null,
-  };
+    baselineVersionId: input.baselineVersionId,
+    candidateVersionId: input.candidateVersionId,
+  });
 }

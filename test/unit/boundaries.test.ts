@@ -12,9 +12,7 @@ const fixture = fileURLToPath(new URL('../fixtures/boundaries', import.meta.url)
  */
 const allowed: AllowedImport[] = [
   { from: 'services/control-plane/experiment-read.ts', to: 'services/experiment-judge/analysis.pure.ts' },
-  { from: 'services/control-plane/experiment-read.ts', to: 'services/experiment-judge/events.pure.ts' },
   { from: 'services/control-plane/experiment-read.ts', to: 'services/experiment-judge/model.pure.ts' },
-  { from: 'services/control-plane/experiment-state.ts', to: 'services/experiment-judge/model.pure.ts' },
   { from: 'services/control-plane/sessions.ts', to: 'services/signal-aggregator/window.pure.ts' },
 ];
 
