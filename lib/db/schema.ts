@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, GeneratedAlways, Insertable, Kysely, Selectable } from 'kysely';
+import type { ExperimentPolicy, RampStep, TrafficSplit } from '../contracts/types.generated.ts';
 
 /**
  * The table map of learnloop's Postgres database: the one definition of its row types. Column names are snake_case,
@@ -117,7 +118,8 @@ export interface ExperimentsTable {
   proposal_id: string;
   mode: ExperimentMode;
   status: ColumnType<ExperimentStatus, ExperimentStatus | undefined, ExperimentStatus>;
-  traffic_split: Jsonb<JsonValue>;
+  /** Its JSON columns hold the contract's records (the judge still checks them: a row may predate a field). */
+  traffic_split: Jsonb<TrafficSplit>;
   salt: string;
   candidate_share: number;
   version: ColumnType<number, number | undefined, number>;
@@ -129,9 +131,9 @@ export interface ExperimentsTable {
   ended_at: NullableTimestamp;
   decision: NullableJsonb<JsonValue>;
   /** The ExperimentPolicy the experiment carries (learning.experiment.state.v1); null for rows from before 0004. */
-  policy: NullableJsonb<JsonValue>;
-  /** RampStep[]; the judge moves ramp_step_index along it. */
-  ramp_schedule: ColumnType<JsonValue, string | undefined, string>;
+  policy: NullableJsonb<ExperimentPolicy>;
+  /** The judge moves ramp_step_index along it. */
+  ramp_schedule: ColumnType<RampStep[], string | undefined, string>;
   ramp_step_index: ColumnType<number, number | undefined, number>;
 }
 

@@ -1,12 +1,7 @@
 import { sql, type Kysely } from 'kysely';
-import type {
-  ArmRunCounts,
-  ExperimentPolicy,
-  ExperimentStatistics,
-  TrafficSplit,
-  VerdictReason,
-} from '../../lib/contracts/types.generated.ts';
-import { type Database, type ExperimentMode, type ExperimentStatus, type RiskTier } from '../../lib/db/schema.ts';
+import type { ArmRunCounts, ExperimentStatistics, VerdictReason } from '../../lib/contracts/types.generated.ts';
+import type { Database, ExperimentMode } from '../../lib/db/schema.ts';
+import { selectExperiments } from '../../lib/experiments/query.ts';
 import { activeStatuses } from '../../lib/experiments/status.pure.ts';
 import { armsOf, experimentActors } from '../../lib/experiments/state.pure.ts';
 import { analyse, runCountsOf } from '../experiment-judge/analysis.pure.ts';
@@ -18,30 +13,6 @@ import type { ExperimentView } from '../../lib/api/schemas.ts';
  * Experiments as the API shows them: the row, its proposal, the judge's counts and current statistics (recomputed from
  * the sufficient statistics the judge keeps, with the judge's own analysis), its latest decision and approval.
  */
-
-interface ExperimentRow {
-  id: string;
-  agent_id: string;
-  status: ExperimentStatus;
-  mode: ExperimentMode;
-  version: number;
-  traffic_split: TrafficSplit;
-  ramp_step_index: number;
-  started_at: Date;
-  updated_at: Date;
-  ended_at: Date | null;
-  decision: { action?: string; reasons?: VerdictReason[] } | null;
-  policy: ExperimentPolicy | null;
-  baseline_run_count: number;
-  candidate_run_count: number;
-  shadow_run_count: number;
-  proposal_id: string;
-  risk_tier: RiskTier;
-  auto_eligible: boolean;
-  change: unknown;
-  baseline_version_id: string;
-  candidate_version_id: string;
-}
 
 /** Runs counted per arm: the judge's counts as they stand, else the row's (updated by the judge on each state change). */
 export function armCountsOf(
@@ -64,14 +35,12 @@ export async function listExperimentViews(
   query: { agentId: string; activeOnly: boolean; limit: number },
   now: Date,
 ): Promise<ExperimentView[]> {
-  const active = query.activeOnly ? sql`e.status = ANY(${activeStatuses}::text[])` : sql`true`;
-  const { rows } = await sql<ExperimentRow>`
-    SELECT e.id, e.agent_id, e.status, e.mode, e.version, e.traffic_split, e.ramp_step_index, e.started_at, e.updated_at, e.ended_at,
-           e.decision, e.policy, e.baseline_run_count, e.candidate_run_count, e.shadow_run_count,
-           p.id AS proposal_id, p.risk_tier, p.auto_eligible, p.change, p.baseline_version_id, p.candidate_version_id
-    FROM experiments e JOIN proposals p ON p.id = e.proposal_id
-    WHERE e.agent_id = ${query.agentId} AND ${active}
-    ORDER BY e.started_at DESC, e.id DESC LIMIT ${query.limit}`.execute(db);
+  const selected = selectExperiments(db).where('e.agent_id', '=', query.agentId);
+  const rows = await (query.activeOnly ? selected.where('e.status', 'in', activeStatuses) : selected)
+    .orderBy('e.started_at', 'desc')
+    .orderBy('e.id', 'desc')
+    .limit(query.limit)
+    .execute();
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
   const [judgeOf, verdicts, approvals] = await Promise.all([
@@ -96,8 +65,9 @@ export async function listExperimentViews(
       judge && policy ? analyse({ mode: row.mode, arms, policy }, judge.statistics).statistics : null;
     const armCounts = armCountsOf(row, judge);
     const verdict = verdictOf.get(row.id);
-    const decision = row.decision?.action
-      ? { action: row.decision.action, reasons: row.decision.reasons ?? [], at: row.ended_at?.toISOString() ?? null }
+    const ending = row.decision as { action?: string; reasons?: VerdictReason[] } | null;
+    const decision = ending?.action
+      ? { action: ending.action, reasons: ending.reasons ?? [], at: row.ended_at?.toISOString() ?? null }
       : verdict?.decision
         ? {
             action: verdict.decision.action,

@@ -14,7 +14,8 @@ import {
 import type { ConsumedEvent } from '../../lib/kafka/batch.ts';
 import { BUCKETS } from '../../lib/experiments/buckets.pure.ts';
 import { eventStatus } from '../../lib/experiments/status.pure.ts';
-import type { Database, ExperimentStatus as DbExperimentStatus, RiskTier } from '../../lib/db/schema.ts';
+import type { Database } from '../../lib/db/schema.ts';
+import { selectExperiments, type ExperimentRow } from '../../lib/experiments/query.ts';
 import { defaultPolicy } from '../../lib/policy/policy.ts';
 import { experimentPolicy, rampSchedule } from '../../lib/policy/experiment.ts';
 import { resolvePolicy } from '../../lib/policy/resolve.ts';
@@ -50,30 +51,6 @@ function policyProblems(p: ExperimentPolicy): string[] {
   if (!(p.srmPValue > 0 && p.srmPValue < 1)) out.push(`srmPValue ${p.srmPValue} is not in (0, 1)`);
   if (!(p.tuningSampleSize > 0)) out.push(`tuningSampleSize ${p.tuningSampleSize} is not positive`);
   return out;
-}
-
-interface ExperimentRow {
-  id: string;
-  agent_id: string;
-  proposal_id: string;
-  mode: 'ab' | 'shadow';
-  status: DbExperimentStatus;
-  version: number;
-  salt: string;
-  traffic_split: unknown;
-  candidate_share: number;
-  started_at: Date;
-  decision: unknown;
-  policy: unknown;
-  ramp_schedule: unknown;
-  ramp_step_index: number;
-  session_id: string | null;
-  risk_tier: RiskTier;
-  auto_eligible: boolean;
-  baseline_version_id: string;
-  candidate_version_id: string;
-  risk_reasons: unknown;
-  change: unknown;
 }
 
 /** The proposal's reasons as the Avro records; bare codes are accepted, unknown codes dropped. */
@@ -125,12 +102,7 @@ async function lockExperiments(
   ids: readonly string[],
   problems: LoadProblem[],
 ): Promise<Map<string, ExperimentRecord>> {
-  const { rows } = await sql<ExperimentRow>`
-    SELECT e.id, e.agent_id, e.proposal_id, e.mode, e.status, e.version, e.salt, e.traffic_split, e.candidate_share, e.started_at,
-           e.decision, e.policy, e.ramp_schedule, e.ramp_step_index, p.session_id, p.risk_tier, p.auto_eligible,
-           p.baseline_version_id, p.candidate_version_id, p.risk_reasons, p.change
-    FROM experiments e JOIN proposals p ON p.id = e.proposal_id
-    WHERE e.id = ANY(${ids}::text[]) ORDER BY e.id FOR UPDATE OF e`.execute(trx);
+  const rows = await selectExperiments(trx).where('e.id', 'in', ids).orderBy('e.id').forUpdate('e').execute();
   if (rows.length === 0) return new Map();
   // The latest request of each experiment: the one an awaiting experiment waits on. It may be decided already (the
   // control plane records the decision, then publishes it): the judge acts when learning.approval.decided.v1 arrives.
