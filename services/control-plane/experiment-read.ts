@@ -6,7 +6,8 @@ import { activeStatuses } from '../../lib/experiments/status.pure.ts';
 import { armsOf, experimentActors } from '../../lib/experiments/state.pure.ts';
 import { analyse, runCountsOf } from '../experiment-judge/analysis.pure.ts';
 import type { JudgeState } from '../experiment-judge/model.pure.ts';
-import { approvalOf, latestApprovals, summaryOf } from './approval-read.ts';
+import { proposalSummary } from '../../lib/experiments/proposal.pure.ts';
+import { approvalOf, latestApprovals } from './approval-read.ts';
 import type { ExperimentView } from '../../lib/api/schemas.ts';
 
 /**
@@ -91,7 +92,7 @@ export async function listExperimentViews(
         id: row.proposal_id,
         riskTier: row.risk_tier,
         autoEligible: row.auto_eligible,
-        summary: summaryOf(row.change),
+        summary: proposalSummary(row.change),
         baselineVersionId: row.baseline_version_id,
         candidateVersionId: row.candidate_version_id,
       },

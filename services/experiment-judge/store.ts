@@ -15,6 +15,7 @@ import type { ConsumedEvent } from '../../lib/kafka/batch.ts';
 import { BUCKETS } from '../../lib/experiments/buckets.pure.ts';
 import { eventStatus } from '../../lib/experiments/status.pure.ts';
 import type { Database } from '../../lib/db/schema.ts';
+import { proposalSummary } from '../../lib/experiments/proposal.pure.ts';
 import { selectExperiments, type ExperimentRow } from '../../lib/experiments/query.ts';
 import { defaultPolicy } from '../../lib/policy/policy.ts';
 import { experimentPolicy, rampSchedule } from '../../lib/policy/experiment.ts';
@@ -67,11 +68,12 @@ function riskReasonsOf(value: unknown): RiskReason[] {
   return out;
 }
 
+/** The summary an approval request shows: the proposal's, or where it has none, what changes from what to what. */
 function summaryOf(row: ExperimentRow): string {
-  const summary = (row.change as { summary?: unknown } | null)?.summary;
-  return typeof summary === 'string' && summary !== ''
-    ? summary
-    : `${row.risk_tier}-risk change of ${row.agent_id}: ${row.baseline_version_id} -> ${row.candidate_version_id}`;
+  return (
+    proposalSummary(row.change) ??
+    `${row.risk_tier}-risk change of ${row.agent_id}: ${row.baseline_version_id} -> ${row.candidate_version_id}`
+  );
 }
 
 /** What experimentPolicy() and rampSchedule() make of the agent's newest policy (the defaults if it has none or it is invalid). */
