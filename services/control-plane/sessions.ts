@@ -1,10 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import type { SessionTriggered } from '../../lib/contracts/types.generated.ts';
 import { getActiveExperiment } from '../../lib/db/repositories/experiments.ts';
 import { getCurrentPolicy } from '../../lib/db/repositories/policies.ts';
-import { openSession } from '../../lib/db/repositories/sessions.ts';
 import type { Session } from '../../lib/db/schema.ts';
+import { openLearningSession } from '../../lib/experiments/session.ts';
 import { emptyWindow, summarise, topFailureCategories, type AgentWindow } from '../signal-aggregator/window.pure.ts';
 import { conflict, route } from './api.pure.ts';
 import { policyOf } from './policy.ts';
@@ -48,36 +46,25 @@ export const sessionRoutes = [
           state: AgentWindow;
         }>`SELECT state FROM aggregator_windows WHERE agent_id = ${agent.id}`.execute(trx);
         const window = rows[0]?.state ?? emptyWindow();
-        const figures = summarise(window, effective.window);
-        const categories = topFailureCategories(window);
-        const now = ctx.now();
-        const opened = await openSession(trx, {
-          id: randomUUID(),
-          agent_id: agent.id,
+        const opened = await openLearningSession(trx, {
+          agentId: agent.id,
           trigger: 'manual',
-          started_by: actor.name,
+          agentVersionId: agent.live_version_id ?? window.agentVersionId,
+          signals: {
+            window: summarise(window, effective.window),
+            thresholdsCrossed: [],
+            topFailureCategories: topFailureCategories(window),
+          },
+          requestedBy: actor.name,
           reason: body.reason,
-          signals: { window: figures, thresholdsCrossed: [], topFailureCategories: categories },
-          created_at: now,
+          now: ctx.now(),
         });
         if (!opened.ok)
           throw conflict(
             `agentId: ${agent.id} has session ${opened.reason === 'session_open' ? opened.openSessionId : opened.sessionId} open`,
             'agentId',
           );
-        const { session } = opened;
-        const event: SessionTriggered = {
-          eventId: `session-triggered-${session.id}`,
-          sessionId: session.id,
-          agentId: agent.id,
-          agentVersionId: agent.live_version_id ?? window.agentVersionId ?? 'unknown',
-          trigger: 'manual',
-          triggeredAt: now,
-          requestedBy: actor.name,
-          window: figures,
-          thresholdsCrossed: [],
-          topFailureCategories: categories,
-        };
+        const { session, event } = opened;
         work.emit([{ topic: 'learning.session.triggered.v1', key: agent.id, value: event }]);
         work.audit(actor, {
           action: 'session.started',
