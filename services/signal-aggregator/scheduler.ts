@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { TopicName } from '../../lib/contracts/types.generated.ts';
 import type { Database } from '../../lib/db/schema.ts';
-import { writeOutbox } from '../../lib/kafka/outbox.ts';
+import { writeEvents } from '../../lib/kafka/outbox.ts';
 import type { Serde } from '../../lib/kafka/serde.ts';
 import type { Logger } from '../../lib/logging.ts';
 import type { LearningPolicy } from '../../lib/policy/policy.ts';
@@ -56,15 +56,7 @@ export function createScheduler(deps: SchedulerDeps) {
         now: now(),
       });
       if (!opened.ok) return { fired: false, reason: opened.reason };
-      const value = await deps.serde.encode('learning.session.triggered.v1', opened.event);
-      await writeOutbox(trx, deps.producer, [
-        {
-          topic: deps.physicalName('learning.session.triggered.v1'),
-          key: Buffer.from(agentId, 'utf8'),
-          value,
-          eventId: opened.event.eventId,
-        },
-      ]);
+      await writeEvents(trx, deps, [{ topic: 'learning.session.triggered.v1', key: agentId, value: opened.event }]);
       await saveWindows(trx, new Map([[agentId, window]]));
       return { fired: true };
     });
