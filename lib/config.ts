@@ -14,6 +14,8 @@ export type ConfigResult<T> = { ok: true; value: T } | { ok: false; error: Confi
 
 /** Environment variables are strings: a port or count is read with these, so `LEARNLOOP_X=abc` names itself. */
 export const port = z.coerce.number().int().min(1).max(65535);
+/** A port a service listens on: 0 picks a free one (tests). */
+export const listenPort = z.coerce.number().int().min(0).max(65535);
 export const positiveInt = z.coerce.number().int().positive();
 
 /**

@@ -1,8 +1,4 @@
-import { z } from 'zod';
-import { connectionSchema, namespaceSchema, positiveInt, processSchema } from '../../lib/config.ts';
-
-/** 0 picks a free port (tests). */
-const listenPort = z.coerce.number().int().min(0).max(65535);
+import { connectionSchema, listenPort, namespaceSchema, positiveInt, processSchema } from '../../lib/config.ts';
 
 export const controlPlaneSettingsSchema = connectionSchema.extend({
   ...namespaceSchema.shape,

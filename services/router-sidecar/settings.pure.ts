@@ -1,8 +1,5 @@
 import { z } from 'zod';
-import { connectionSchema, namespaceSchema, positiveInt, processSchema } from '../../lib/config.ts';
-
-/** 0 picks a free port (tests); otherwise as lib/config.ts's `port`. */
-const listenPort = z.coerce.number().int().min(0).max(65535);
+import { connectionSchema, listenPort, namespaceSchema, positiveInt, processSchema } from '../../lib/config.ts';
 
 /**
  * The router's settings. It needs Kafka and the registry but no Postgres: a sidecar beside every agent should not hold
