@@ -235,6 +235,51 @@ export interface OutboxPositionsTable {
   published_upto: number;
 }
 
+/**
+ * A service's own state as JSON, read back as the type its owner wrote (the owner's store says which): no other module
+ * reads it.
+ */
+export type PrivateJson = ColumnType<unknown, string, string>;
+export type NullablePrivateJson = ColumnType<unknown, string | null | undefined, string | null>;
+
+/** The experiment judge's state per experiment: its sufficient statistics and memory (the judge's JudgeState). */
+export interface JudgeExperimentsTable {
+  experiment_id: string;
+  state: PrivateJson;
+  updated_at: DefaultTimestamp;
+}
+
+/** Per (experiment, run, arm): the router's assignment and what was observed of the run, until both are in. */
+export interface JudgeRunsTable {
+  experiment_id: string;
+  run_id: string;
+  arm: Arm;
+  assigned: ColumnType<boolean, boolean | undefined, boolean>;
+  version_id: string | null;
+  completion: NullablePrivateJson;
+  evaluation: NullablePrivateJson;
+}
+
+/** Per (experiment, unit): the arm the unit was first seen in, for the sample-ratio check. */
+export interface JudgeUnitsTable {
+  experiment_id: string;
+  unit_key: string;
+  arm: Arm;
+}
+
+/** The signal aggregator's window per agent (its AgentWindow). */
+export interface AggregatorWindowsTable {
+  agent_id: string;
+  state: PrivateJson;
+  updated_at: DefaultTimestamp;
+}
+
+/** The runs and evaluations the aggregator has counted, so that one delivered twice under two event ids counts once. */
+export interface AggregatorCountedTable {
+  key: string;
+  counted_at: DefaultTimestamp;
+}
+
 export interface Database {
   agents: AgentsTable;
   agent_versions: AgentVersionsTable;
@@ -252,6 +297,11 @@ export interface Database {
   outbox: OutboxTable;
   processed_events: ProcessedEventsTable;
   outbox_positions: OutboxPositionsTable;
+  judge_experiments: JudgeExperimentsTable;
+  judge_runs: JudgeRunsTable;
+  judge_units: JudgeUnitsTable;
+  aggregator_windows: AggregatorWindowsTable;
+  aggregator_counted: AggregatorCountedTable;
 }
 
 /** A database handle or a transaction: Transaction<Database> is a Kysely<Database>, so every repository takes either. */

@@ -26,9 +26,13 @@ export function armCountsOf(
 }
 
 export async function judgeStates(db: Kysely<Database>, ids: readonly string[]): Promise<Map<string, JudgeState>> {
-  const { rows } = await sql<{ experiment_id: string; state: JudgeState }>`
-    SELECT experiment_id, state FROM judge_experiments WHERE experiment_id = ANY(${ids}::text[])`.execute(db);
-  return new Map(rows.map((r) => [r.experiment_id, r.state]));
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('judge_experiments')
+    .select(['experiment_id', 'state'])
+    .where('experiment_id', 'in', ids)
+    .execute();
+  return new Map(rows.map((r) => [r.experiment_id, r.state as JudgeState]));
 }
 
 export async function listExperimentViews(
