@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import { getActiveExperiment } from '../../lib/db/repositories/experiments.ts';
 import { getCurrentPolicy } from '../../lib/db/repositories/policies.ts';
 import type { Session } from '../../lib/db/schema.ts';
@@ -42,10 +41,12 @@ export const sessionRoutes = [
         const active = await getActiveExperiment(trx, agent.id);
         if (active) throw conflict(`agentId: ${agent.id} has experiment ${active.id} (${active.status})`, 'agentId');
         // A snapshot, not locked: the aggregator owns the window; the session only reports what it showed.
-        const { rows } = await sql<{
-          state: AgentWindow;
-        }>`SELECT state FROM aggregator_windows WHERE agent_id = ${agent.id}`.execute(trx);
-        const window = rows[0]?.state ?? emptyWindow();
+        const stored = await trx
+          .selectFrom('aggregator_windows')
+          .select('state')
+          .where('agent_id', '=', agent.id)
+          .executeTakeFirst();
+        const window = (stored?.state as AgentWindow | undefined) ?? emptyWindow();
         const opened = await openLearningSession(trx, {
           agentId: agent.id,
           trigger: 'manual',

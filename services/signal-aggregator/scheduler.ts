@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely } from 'kysely';
 import type { TopicName } from '../../lib/contracts/types.generated.ts';
 import type { Database } from '../../lib/db/schema.ts';
 import { writeEvents } from '../../lib/kafka/outbox.ts';
@@ -64,13 +64,21 @@ export function createScheduler(deps: SchedulerDeps) {
 
   async function tick(): Promise<void> {
     const at = now();
-    const { rows } = await sql<{
-      agent_id: string;
-      policy: unknown;
-    }>`SELECT w.agent_id, p.policy FROM aggregator_windows w
-      LEFT JOIN LATERAL (SELECT policy FROM policies WHERE agent_id = w.agent_id ORDER BY version DESC LIMIT 1) p ON true`.execute(
-      deps.db,
-    );
+    const rows = await deps.db
+      .selectFrom('aggregator_windows as w')
+      .leftJoinLateral(
+        (eb) =>
+          eb
+            .selectFrom('policies')
+            .select('policy')
+            .whereRef('policies.agent_id', '=', 'w.agent_id')
+            .orderBy('version', 'desc')
+            .limit(1)
+            .as('p'),
+        (join) => join.onTrue(),
+      )
+      .select(['w.agent_id', 'p.policy'])
+      .execute();
     const bySchedule = new Map<
       string,
       { slot: string; slotTime: Date; agents: Array<{ agentId: string; policy: LearningPolicy }> }
@@ -96,8 +104,12 @@ export function createScheduler(deps: SchedulerDeps) {
       bySchedule.set(scheduleKey, group);
     }
     for (const [scheduleKey, { slot, slotTime, agents }] of bySchedule) {
-      const { rows: taken } = await sql<{ agent_id: string }>`SELECT agent_id FROM sessions WHERE slot = ${slot}
-        AND agent_id = ANY(${agents.map((a) => a.agentId)}::text[])`.execute(deps.db);
+      const taken = await deps.db
+        .selectFrom('sessions')
+        .select('agent_id')
+        .where('slot', '=', slot)
+        .where((eb) => eb('agent_id', '=', eb.fn.any(eb.val(agents.map((a) => a.agentId)))))
+        .execute();
       const done = new Set(taken.map((r) => r.agent_id));
       for (const { agentId, policy } of agents) {
         if (done.has(agentId)) continue;
