@@ -106,4 +106,3 @@ export const processSchema = z.object({
   LEARNLOOP_HOST: z.string().min(1).default('127.0.0.1'),
   LEARNLOOP_SHUTDOWN_TIMEOUT_MS: positiveInt.default(30_000),
 });
-export type ProcessSettings = z.infer<typeof processSchema>;

@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, GeneratedAlways, Insertable, Kysely, Selectable } from 'kysely';
+import type { ColumnType, Generated, GeneratedAlways, Kysely, Selectable } from 'kysely';
 import type { ExperimentPolicy, RampStep, TrafficSplit } from '../contracts/types.generated.ts';
 
 /**
@@ -318,6 +318,3 @@ export type Run = Selectable<RunsTable>;
 export type AuditRow = Selectable<AuditLogTable>;
 export type DailyRollup = Selectable<DailyRollupsTable>;
 export type ApiToken = Selectable<ApiTokensTable>;
-export type ConsumerOffset = Selectable<ConsumerOffsetsTable>;
-export type OutboxRow = Selectable<OutboxTable>;
-export type NewOutboxRow = Insertable<OutboxTable>;

@@ -14,7 +14,7 @@ export const experimentActors = {
 } as const;
 
 /** The state event of an experiment's version: the same version always has the same id, whoever publishes it. */
-export const stateEventId = (experimentId: string, version: number) => `${experimentId}:state:${version}`;
+const stateEventId = (experimentId: string, version: number) => `${experimentId}:state:${version}`;
 
 /** The two arms: baseline, and candidate (ab mode) or shadow (shadow mode). */
 export function armsOf(e: {

@@ -28,5 +28,3 @@ export const routerSettingsSchema = connectionSchema.pick({ KAFKA_BROKERS: true,
   /** Larger request bodies get 400. */
   LEARNLOOP_ROUTER_MAX_BODY_BYTES: positiveInt.default(16_384),
 });
-
-export type RouterSettings = z.infer<typeof routerSettingsSchema>;

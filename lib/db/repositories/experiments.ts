@@ -67,11 +67,6 @@ export async function getActiveExperiment(db: Db, agentId: string): Promise<Expe
     .executeTakeFirst();
 }
 
-export async function listExperimentsByStatus(db: Db, statuses: readonly ExperimentStatus[]): Promise<Experiment[]> {
-  if (statuses.length === 0) return [];
-  return db.selectFrom('experiments').selectAll().where('status', 'in', statuses).orderBy('started_at').execute();
-}
-
 /** What a change may set. Identity, mode and start are fixed at insert; the version is the repository's to bump. */
 export interface ExperimentPatch {
   status?: ExperimentStatus;

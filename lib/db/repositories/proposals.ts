@@ -34,13 +34,3 @@ export async function insertProposal(db: Db, input: NewProposalInput): Promise<P
 export async function getProposal(db: Db, id: string): Promise<Proposal | undefined> {
   return db.selectFrom('proposals').selectAll().where('id', '=', id).executeTakeFirst();
 }
-
-export async function listSessionProposals(db: Db, sessionId: string): Promise<Proposal[]> {
-  return db
-    .selectFrom('proposals')
-    .selectAll()
-    .where('session_id', '=', sessionId)
-    .orderBy('created_at')
-    .orderBy('id')
-    .execute();
-}
