@@ -65,7 +65,7 @@ const url = (protocols: readonly string[]) =>
     `must be a ${protocols.join(' or ')} URL`,
   );
 
-/** Where learnloop finds the user's infrastructure (DESIGN §7). */
+/** Where learnloop finds the user's infrastructure (docs/operations.md). */
 export const connectionSchema = z.object({
   KAFKA_BROKERS: z
     .string()

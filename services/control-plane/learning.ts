@@ -22,7 +22,7 @@ import {
 import { lockAgent } from './writes.ts';
 
 /**
- * Pause and resume (DESIGN §5: the control plane pauses experiments), the experiments list and the status page's data.
+ * Pause and resume (docs/control-plane.md: the control plane pauses experiments), the experiments list and the status page's data.
  * A pause is two things written together: the policy's `paused` flag (no new session opens) and the active
  * experiment's status (the routers send all its traffic back to the baseline).
  */

@@ -20,7 +20,7 @@ export interface ExperimentRecord {
   sessionId: string | null;
   mode: ExperimentMode;
   status: ExperimentStatus;
-  /** The row's version: every change the judge makes is an update at this version (DESIGN §5). */
+  /** The row's version: every change the judge makes is an update at this version (the version check, docs/data-model.md). */
   version: number;
   salt: string;
   trafficSplit: TrafficSplit;

@@ -61,7 +61,7 @@ export interface RiskAssessment {
 }
 
 /**
- * The risk tier of a candidate against its baseline (DESIGN §6): low is a modest instructions edit and nothing else
+ * The risk tier of a candidate against its baseline (docs/proposer.md): low is a modest instructions edit and nothing else
  * at no projected cost increase; any change to the model, tools, memory or guardrails is high; anything else is
  * medium. The policy's minimum tier can only raise it. Auto-eligible: low, and the policy allows auto-promotion.
  */

@@ -92,7 +92,7 @@ export function failSafe(request: AssignRequest, view: AgentView | undefined, re
 }
 
 /**
- * The router's whole decision for one run (DESIGN §5 and §6). In order: any doubt about the state (none read yet,
+ * The router's whole decision for one run (docs/router.md). In order: any doubt about the state (none read yet,
  * too old, or unusable) serves the live version untagged; a run no experiment takes gets the live version; a run an
  * experiment takes is enrolled only if its tags can be reported, else it too gets the live version, untagged.
  */

@@ -85,7 +85,7 @@ export function toRouterExperiment(state: ExperimentStateRecord): RouterExperime
 }
 
 /**
- * Whether `incoming` supersedes `held` (DESIGN §5). Within one experiment its version decides. The version restarts
+ * Whether `incoming` supersedes `held` (docs/router.md). Within one experiment its version decides. The version restarts
  * at 1 for each experiment of an agent, so across experiments the later start wins (single flight: an agent's next
  * experiment starts after its previous one ended), and the experiment id breaks a tie, so that every replica settles
  * on the same state whatever order the records arrive in.

@@ -56,7 +56,7 @@ function view(agentId: string, experiment: RouterExperiment | null, promotion: P
 
 export type ApplyResult = 'applied' | 'superseded';
 
-/** An experiment state, applied only when it supersedes the one held (version check, DESIGN §5). */
+/** An experiment state, applied only when it supersedes the one held (the version check, docs/router.md). */
 export function applyExperimentState(
   current: AgentView | undefined,
   state: ExperimentStateRecord,

@@ -88,7 +88,7 @@ export type UpdateExperimentResult =
   | { ok: false; reason: 'not_found' };
 
 /**
- * Applies `patch` only if the experiment is still at `expectedVersion`, and bumps its version by one (DESIGN §5): of two
+ * Applies `patch` only if the experiment is still at `expectedVersion`, and bumps its version by one (docs/data-model.md): of two
  * writers that read the same version, exactly one wins; the other gets `version_conflict` with the version to re-read.
  * Emit the returned row's state (with its version) in the same transaction.
  *

@@ -12,7 +12,7 @@ export interface NewProposalInput {
   risk_tier: RiskTier;
   /** Low tier and the policy allows auto-promotion; the database refuses it on any other tier. */
   auto_eligible: boolean;
-  /** Structured reason codes (DESIGN §6). */
+  /** Structured reason codes (docs/proposer.md). */
   risk_reasons: JsonInput;
   generator: string;
   created_at?: Date;

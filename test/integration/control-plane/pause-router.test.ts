@@ -20,7 +20,7 @@ import type { FreshDatabase } from '../../setup/database.ts';
 import { assign, publish, startTestRouter, waitFor } from '../router/support.ts';
 
 /**
- * DESIGN §5: pausing an agent sends its running experiment's traffic back to the baseline. The pause is a Postgres
+ * docs/control-plane.md: pausing an agent sends its running experiment's traffic back to the baseline. The pause is a Postgres
  * write whose state event the control plane's outbox relay publishes; the router applies it. The issue asks for the
  * baseline within 1 s of the pause.
  */
