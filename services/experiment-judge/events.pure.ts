@@ -5,6 +5,7 @@ import type {
   VerdictDecision,
   VersionPromoted,
 } from '../../lib/contracts/types.generated.ts';
+import { versionPromotedEvent } from '../../lib/experiments/promotion.pure.ts';
 import { armsOf, experimentActors, experimentStateEvent } from '../../lib/experiments/state.pure.ts';
 import type { DecisionOutcome } from './fold.pure.ts';
 import type { ExperimentRecord } from './model.pure.ts';
@@ -72,22 +73,24 @@ export function stateEvent(outcome: DecisionOutcome, runCounts: ExperimentState[
 
 export function promotedEvent(outcome: DecisionOutcome, approvalId: string): VersionPromoted {
   const e = outcome.after;
-  const manual = outcome.judgement.decision.promotionMode === 'manual';
-  return {
-    eventId: `${e.id}:promoted`,
-    agentId: e.agentId,
-    previousVersionId: e.baselineVersionId,
-    promotedVersionId: e.candidateVersionId,
-    mode: manual ? 'manual' : 'auto',
-    experimentId: e.id,
-    proposalId: e.proposalId,
-    approvalId,
-    approvalDecision: manual ? 'approved' : 'auto_approved',
-    approver: manual ? (outcome.approval?.approver ?? null) : null,
-    riskTier: e.riskTier,
-    reason: reasonText(outcome),
-    promotedAt: new Date(outcome.inputs.now),
-  };
+  return versionPromotedEvent(
+    {
+      agentId: e.agentId,
+      previousVersionId: e.baselineVersionId,
+      promotedVersionId: e.candidateVersionId,
+      promotedAt: new Date(outcome.inputs.now),
+      reason: reasonText(outcome),
+    },
+    {
+      by: 'experiment',
+      experimentId: e.id,
+      proposalId: e.proposalId,
+      approvalId,
+      riskTier: e.riskTier,
+      mode: outcome.judgement.decision.promotionMode === 'manual' ? 'manual' : 'auto',
+      approver: outcome.approval?.approver ?? null,
+    },
+  );
 }
 
 export function approvalRequestedEvent(outcome: DecisionOutcome): ApprovalRequested {
