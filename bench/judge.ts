@@ -8,8 +8,8 @@ import type { RunAssigned, RunCompleted, RunEvaluated, TopicName } from '../lib/
 import { validateEvent } from '../lib/contracts/validation.ts';
 import type { ConsumedEvent } from '../lib/kafka/batch.ts';
 import { createSerde } from '../lib/kafka/serde.ts';
-import { applyEvent, newFold, type World } from '../services/experiment-judge/core.ts';
-import { newJudgeState, type ExperimentRecord } from '../services/experiment-judge/model.ts';
+import { applyEvent, newFold, type World } from '../services/experiment-judge/fold.pure.ts';
+import { newJudgeState, type ExperimentRecord } from '../services/experiment-judge/model.pure.ts';
 import { experimentRecord, seededRandom, simulationPolicy } from '../test/helpers/judge-simulation.ts';
 import { falsePromotions, samplesToDecision } from './judge-statistics.ts';
 import { benchConnection, machine } from './support.ts';

@@ -19,8 +19,8 @@ if (!recentEnough(process.versions.node)) {
   watchLauncher();
   quietKafkajsTimeoutWarning();
   // A checkout runs its TypeScript as it is; an installed package runs the JavaScript compiled into dist/.
-  const source = new URL('../lib/cli/main.ts', import.meta.url);
-  const entry = existsSync(source) ? source : new URL('../dist/lib/cli/main.js', import.meta.url);
+  const source = new URL('../cli/main.ts', import.meta.url);
+  const entry = existsSync(source) ? source : new URL('../dist/cli/main.js', import.meta.url);
   const { main } = await import(entry.href);
   const code = await main(process.argv.slice(2));
   if (code !== 0) process.exit(code);

@@ -14,6 +14,8 @@ export type ConfigResult<T> = { ok: true; value: T } | { ok: false; error: Confi
 
 /** Environment variables are strings: a port or count is read with these, so `LEARNLOOP_X=abc` names itself. */
 export const port = z.coerce.number().int().min(1).max(65535);
+/** A port a service listens on: 0 picks a free one (tests). */
+export const listenPort = z.coerce.number().int().min(0).max(65535);
 export const positiveInt = z.coerce.number().int().positive();
 
 /**
@@ -63,7 +65,7 @@ const url = (protocols: readonly string[]) =>
     `must be a ${protocols.join(' or ')} URL`,
   );
 
-/** Where learnloop finds the user's infrastructure (DESIGN §7). */
+/** Where learnloop finds the user's infrastructure (docs/operations.md). */
 export const connectionSchema = z.object({
   KAFKA_BROKERS: z
     .string()
@@ -104,4 +106,3 @@ export const processSchema = z.object({
   LEARNLOOP_HOST: z.string().min(1).default('127.0.0.1'),
   LEARNLOOP_SHUTDOWN_TIMEOUT_MS: positiveInt.default(30_000),
 });
-export type ProcessSettings = z.infer<typeof processSchema>;

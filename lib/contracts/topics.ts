@@ -47,10 +47,6 @@ export const catalog: Catalog = loadCatalog();
 
 export const topicNames: readonly TopicName[] = catalog.topics.map((t) => t.name);
 
-export function isTopicName(name: string): name is TopicName {
-  return (topicNames as readonly string[]).includes(name);
-}
-
 export function topicSpec(name: TopicName): TopicSpec {
   const spec = catalog.topics.find((t) => t.name === name);
   if (spec === undefined) throw new Error(`unknown topic "${name}"`);

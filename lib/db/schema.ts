@@ -1,4 +1,5 @@
-import type { ColumnType, Generated, GeneratedAlways, Insertable, Kysely, Selectable } from 'kysely';
+import type { ColumnType, Generated, GeneratedAlways, Kysely, Selectable } from 'kysely';
+import type { ExperimentPolicy, RampStep, TrafficSplit } from '../contracts/types.generated.ts';
 
 /**
  * The table map of learnloop's Postgres database: the one definition of its row types. Column names are snake_case,
@@ -51,11 +52,6 @@ export const experimentStatuses = [
   'inconclusive',
 ] as const;
 export type ExperimentStatus = (typeof experimentStatuses)[number];
-export const activeExperimentStatuses = [
-  'running',
-  'paused',
-  'awaiting_approval',
-] as const satisfies readonly ExperimentStatus[];
 export const approvalDecisions = ['approved', 'rejected', 'auto_approved'] as const;
 export type ApprovalDecision = (typeof approvalDecisions)[number];
 export const arms = ['baseline', 'candidate', 'shadow'] as const;
@@ -122,7 +118,8 @@ export interface ExperimentsTable {
   proposal_id: string;
   mode: ExperimentMode;
   status: ColumnType<ExperimentStatus, ExperimentStatus | undefined, ExperimentStatus>;
-  traffic_split: Jsonb<JsonValue>;
+  /** Its JSON columns hold the contract's records (the judge still checks them: a row may predate a field). */
+  traffic_split: Jsonb<TrafficSplit>;
   salt: string;
   candidate_share: number;
   version: ColumnType<number, number | undefined, number>;
@@ -134,9 +131,9 @@ export interface ExperimentsTable {
   ended_at: NullableTimestamp;
   decision: NullableJsonb<JsonValue>;
   /** The ExperimentPolicy the experiment carries (learning.experiment.state.v1); null for rows from before 0004. */
-  policy: NullableJsonb<JsonValue>;
-  /** RampStep[]; the judge moves ramp_step_index along it. */
-  ramp_schedule: ColumnType<JsonValue, string | undefined, string>;
+  policy: NullableJsonb<ExperimentPolicy>;
+  /** The judge moves ramp_step_index along it. */
+  ramp_schedule: ColumnType<RampStep[], string | undefined, string>;
   ramp_step_index: ColumnType<number, number | undefined, number>;
 }
 
@@ -238,6 +235,51 @@ export interface OutboxPositionsTable {
   published_upto: number;
 }
 
+/**
+ * A service's own state as JSON, read back as the type its owner wrote (the owner's store says which): no other module
+ * reads it.
+ */
+export type PrivateJson = ColumnType<unknown, string, string>;
+export type NullablePrivateJson = ColumnType<unknown, string | null | undefined, string | null>;
+
+/** The experiment judge's state per experiment: its sufficient statistics and memory (the judge's JudgeState). */
+export interface JudgeExperimentsTable {
+  experiment_id: string;
+  state: PrivateJson;
+  updated_at: DefaultTimestamp;
+}
+
+/** Per (experiment, run, arm): the router's assignment and what was observed of the run, until both are in. */
+export interface JudgeRunsTable {
+  experiment_id: string;
+  run_id: string;
+  arm: Arm;
+  assigned: ColumnType<boolean, boolean | undefined, boolean>;
+  version_id: string | null;
+  completion: NullablePrivateJson;
+  evaluation: NullablePrivateJson;
+}
+
+/** Per (experiment, unit): the arm the unit was first seen in, for the sample-ratio check. */
+export interface JudgeUnitsTable {
+  experiment_id: string;
+  unit_key: string;
+  arm: Arm;
+}
+
+/** The signal aggregator's window per agent (its AgentWindow). */
+export interface AggregatorWindowsTable {
+  agent_id: string;
+  state: PrivateJson;
+  updated_at: DefaultTimestamp;
+}
+
+/** The runs and evaluations the aggregator has counted, so that one delivered twice under two event ids counts once. */
+export interface AggregatorCountedTable {
+  key: string;
+  counted_at: DefaultTimestamp;
+}
+
 export interface Database {
   agents: AgentsTable;
   agent_versions: AgentVersionsTable;
@@ -255,6 +297,11 @@ export interface Database {
   outbox: OutboxTable;
   processed_events: ProcessedEventsTable;
   outbox_positions: OutboxPositionsTable;
+  judge_experiments: JudgeExperimentsTable;
+  judge_runs: JudgeRunsTable;
+  judge_units: JudgeUnitsTable;
+  aggregator_windows: AggregatorWindowsTable;
+  aggregator_counted: AggregatorCountedTable;
 }
 
 /** A database handle or a transaction: Transaction<Database> is a Kysely<Database>, so every repository takes either. */
@@ -271,6 +318,3 @@ export type Run = Selectable<RunsTable>;
 export type AuditRow = Selectable<AuditLogTable>;
 export type DailyRollup = Selectable<DailyRollupsTable>;
 export type ApiToken = Selectable<ApiTokensTable>;
-export type ConsumerOffset = Selectable<ConsumerOffsetsTable>;
-export type OutboxRow = Selectable<OutboxTable>;
-export type NewOutboxRow = Insertable<OutboxTable>;

@@ -3,7 +3,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { TopicName, TopicValue } from '../contracts/types.generated.ts';
 import { validateEvent } from '../contracts/validation.ts';
 import type { Database } from '../db/schema.ts';
-import { outboxEntries, writeOutbox, type OutboxEntry } from './outbox.ts';
+import { writeEvents, type OutboxEntry } from './outbox.ts';
 import { DecodeError, type Serde } from './serde.ts';
 
 /** A record as a handler sees it: decoded, validated, seen for the first time by this consumer group. */
@@ -184,7 +184,7 @@ export async function commitRecords(
     const candidates = records.filter((r) => r.event && r.offset !== handlerFailure?.offset).map((r) => r.event!);
     const fresh = ctx.dedupeEventIds ? await firstSeen(trx, ctx.groupId, candidates) : candidates;
     const emitted = fresh.length > 0 ? await handler(trx, fresh) : [];
-    const entries: OutboxEntry[] = await outboxEntries(ctx.serde, ctx.physicalName, emitted);
+    const deadLetters: OutboxEntry[] = [];
     const deadLettered: CommitResult['deadLettered'] = [];
     for (const record of records) {
       const failure =
@@ -193,10 +193,15 @@ export async function commitRecords(
           ? { reason: 'handler' as const, error: handlerFailure.error }
           : undefined);
       if (!failure) continue;
-      entries.push(await deadLetterEntry(ctx, record, failure.error));
+      deadLetters.push(await deadLetterEntry(ctx, record, failure.error));
       deadLettered.push({ reason: failure.reason });
     }
-    await writeOutbox(trx, ctx.groupId, entries);
+    await writeEvents(
+      trx,
+      { producer: ctx.groupId, serde: ctx.serde, physicalName: ctx.physicalName },
+      emitted,
+      deadLetters,
+    );
     const next = records[records.length - 1]!.offset + 1;
     await trx
       .updateTable('consumer_offsets')

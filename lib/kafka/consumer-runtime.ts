@@ -57,7 +57,7 @@ export interface ConsumerRuntime {
 const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
 /**
- * Runs `handler` over the topics with the guarantees of DESIGN §5: per batch one Postgres transaction holds the
+ * Runs `handler` over the topics with the guarantees of docs/consumer-runtime.md: per batch one Postgres transaction holds the
  * handler's state changes, the events it emits (outbox) and the next offsets; Kafka's committed offsets only follow.
  * Records that cannot be decoded, are invalid, or make the handler fail go to learning.dlq.v1 and the partition moves
  * on; an unreachable database, registry or broker pauses the partition and retries it from its stored offset.

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { waitForTopics } from '../contracts/topics-apply.ts';
 import type { Database } from '../db/schema.ts';
 import type { Logger } from '../logging.ts';
+import { createSleeper } from '../sleeper.ts';
 import { createProducer } from './client.ts';
 import { outboxChannel } from './outbox.ts';
 import { backoffDelay } from './retry.ts';
@@ -50,27 +51,9 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let stopped = false;
   let started = false;
   let upto = 0;
-  let wake: (() => void) | undefined;
-  // A notification that arrives while a batch is being published must not be lost: it is remembered, and the next
+  // A notification that arrives while a batch is being published must not be lost: the sleeper keeps it, and the next
   // wait returns at once (else the rows it announced would wait a whole poll interval).
-  let nudged = false;
-  const nudge = () => {
-    nudged = true;
-    wake?.();
-  };
-
-  const waitForWork = () =>
-    new Promise<void>((resolve) => {
-      if (nudged) {
-        resolve();
-        return;
-      }
-      const timer = setTimeout(resolve, pollMs);
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+  const idle = createSleeper();
 
   /** The position recorded in Kafka: the last committed marker for this producer. */
   async function positionInKafka(): Promise<number> {
@@ -214,7 +197,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         await sleep(pollMs);
       }
       session.on('notification', (message) => {
-        if (message.payload === name) nudge();
+        if (message.payload === name) idle.wake();
       });
       await session.query(`LISTEN ${outboxChannel}`);
       kafkaProducer = createProducer(options.kafka, {
@@ -229,11 +212,10 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       started = true;
       while (!stopped) {
         // Cleared before reading: whatever is notified from here on is either read by this batch or waited for.
-        nudged = false;
-        wake = undefined;
+        idle.reset();
         const published = await publishBatch(kafkaProducer);
         await updateBacklog();
-        if (published < batchSize && !stopped) await waitForWork();
+        if (published < batchSize && !stopped) await idle.sleep(pollMs);
       }
     } finally {
       await kafkaProducer
@@ -263,7 +245,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     started: () => started,
     stop: async () => {
       stopped = true;
-      nudge();
+      idle.close();
       await loop;
     },
   };

@@ -45,7 +45,7 @@ export async function writeOutbox(
 }
 
 /** Events as outbox entries: Avro in the registry's wire format, keyed by agentId, on their physical topics. */
-export async function outboxEntries(
+async function outboxEntries(
   serde: Serde,
   physicalName: (topic: TopicName) => string,
   events: readonly EmittedEvent[],
@@ -60,4 +60,26 @@ export async function outboxEntries(
     });
   }
   return entries;
+}
+
+/** A producer's outbox: its name (one relay publishes it) and how its events are encoded and where they go. */
+export interface EventOutbox {
+  producer: string;
+  serde: Serde;
+  physicalName: (topic: TopicName) => string;
+}
+
+/**
+ * Writes events to the producer's outbox in the caller's transaction: the one way an event leaves a service (the relay
+ * publishes it after the commit, exactly once). `encoded`: entries already in the wire format, after the events (dead
+ * letters, which carry the original record as it was).
+ */
+export async function writeEvents(
+  trx: Transaction<Database>,
+  outbox: EventOutbox,
+  events: readonly EmittedEvent[],
+  encoded: readonly OutboxEntry[] = [],
+): Promise<void> {
+  const entries = await outboxEntries(outbox.serde, outbox.physicalName, events);
+  await writeOutbox(trx, outbox.producer, [...entries, ...encoded]);
 }

@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { configChangeSchema } from '../agents/config.ts';
 import { metricSymbols } from '../contracts/types.generated.ts';
+import { BUCKETS, MAX_ARM_BASIS_POINTS } from '../experiments/buckets.pure.ts';
 import { scheduleProblem } from './schedule.ts';
 
 const hour = 3_600_000;
 const minute = 60_000;
-const basisPoints = z.number().int().min(0).max(10_000);
+const basisPoints = z.number().int().min(0).max(BUCKETS);
 const rate = z.number().min(0).max(1);
 
 /**
@@ -143,7 +144,7 @@ export const learningPolicySchema = z.strictObject({
       // A 5% start bounds the blast radius of a bad candidate; the ramp doubles it roughly each step.
       rampBasisPoints: z.array(basisPoints.positive()).min(1).default([500, 1000, 2500, 5000]),
       // The router measures each arm in its own half of the buckets, so that raising a share never moves a unit.
-      maxCandidateBasisPoints: basisPoints.max(5000).default(5000),
+      maxCandidateBasisPoints: basisPoints.max(MAX_ARM_BASIS_POINTS).default(MAX_ARM_BASIS_POINTS),
       shadowSampleBasisPoints: basisPoints.default(1000),
       rampStepMinDurationMs: z.number().int().nonnegative().default(hour),
       rampStepMinRunsPerArm: z.number().int().positive().default(100),

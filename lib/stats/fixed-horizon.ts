@@ -10,12 +10,3 @@ export function fixedHorizonSampleSize(effect: number, sd: number, alpha: number
   const z = normalQuantile(1 - alpha / 2) + normalQuantile(power);
   return Math.ceil((2 * z * z * sd * sd) / (effect * effect));
 }
-
-/** The naive z statistic of a difference: estimate / SE (the test that must not be peeked at). */
-export function zStatistic(estimate: number, variance: number): number {
-  return variance > 0
-    ? estimate / Math.sqrt(variance)
-    : estimate === 0
-      ? 0
-      : Math.sign(estimate) * Number.POSITIVE_INFINITY;
-}

@@ -20,11 +20,6 @@ export function mergeMoments(a: Moments, b: Moments): Moments {
   return { n: a.n + b.n, sum: a.sum + b.sum, sumSquares: a.sumSquares + b.sumSquares };
 }
 
-/** Of `n` observations, `count` were 1 and the rest 0. */
-export function proportionMoments(n: number, count: number): Moments {
-  return { n, sum: count, sumSquares: count };
-}
-
 /** NaN when there is no observation. */
 export function mean(m: Moments): number {
   return m.n > 0 ? m.sum / m.n : Number.NaN;

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { VersionPromoted } from '../../lib/contracts/types.generated.ts';
 import { getActiveExperiment } from '../../lib/db/repositories/experiments.ts';
 import { getAgent, getAgentVersion, registerAgentVersion, setLiveVersion } from '../../lib/db/repositories/agents.ts';
 import type { Agent } from '../../lib/db/schema.ts';
-import { conflict, notFound, route, type Actor, type ApiContext } from './api.ts';
+import { versionPromotedEvent } from '../../lib/experiments/promotion.pure.ts';
+import { conflict, notFound, route, type Actor, type ApiContext } from './api.pure.ts';
 import {
   agentDetailView,
   agentView,
@@ -12,7 +12,7 @@ import {
   setLiveBody,
   versionView,
   type AgentView,
-} from './schemas.ts';
+} from '../../lib/api/schemas.ts';
 import { lockAgent, type Work } from './writes.ts';
 
 function agentOf(agent: Agent): AgentView {
@@ -48,21 +48,16 @@ async function makeLive(
       'versionId',
     );
   await setLiveVersion(trx, agent.id, versionId);
-  const promoted: VersionPromoted = {
-    eventId: `${agent.id}:live:${randomUUID()}`,
-    agentId: agent.id,
-    previousVersionId: agent.live_version_id,
-    promotedVersionId: versionId,
-    mode: 'manual',
-    experimentId: null,
-    proposalId: null,
-    approvalId: null,
-    approvalDecision: null,
-    approver: actor.name,
-    riskTier: null,
-    reason,
-    promotedAt: ctx.now(),
-  };
+  const promoted = versionPromotedEvent(
+    {
+      agentId: agent.id,
+      previousVersionId: agent.live_version_id,
+      promotedVersionId: versionId,
+      promotedAt: ctx.now(),
+      reason,
+    },
+    { by: 'hand', approver: actor.name, changeId: randomUUID() },
+  );
   work.emit([{ topic: 'learning.version.promoted.v1', key: agent.id, value: promoted }]);
   work.audit(actor, {
     action: 'agent.live_version_set',

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { ApprovalDecision, Database, ExperimentStatus, RiskTier, SessionTrigger } from '../../lib/db/schema.ts';
-import type { ApprovalView } from './schemas.ts';
+import type { ApprovalView } from '../../lib/api/schemas.ts';
+import { proposalSummary } from '../../lib/experiments/proposal.pure.ts';
 
 /** An approval with what an approver needs to decide it: the change, its risk, and who started the session. */
 export interface ApprovalRow {
@@ -29,11 +30,6 @@ const columns = sql`a.id, a.experiment_id, a.proposal_id, a.decision, a.approver
   s.id AS session_id, s.trigger AS session_trigger, s.started_by AS session_started_by`;
 const joins = sql`FROM approvals a JOIN experiments e ON e.id = a.experiment_id JOIN proposals p ON p.id = a.proposal_id JOIN sessions s ON s.id = p.session_id`;
 
-export function summaryOf(change: unknown): string | null {
-  const summary = (change as { summary?: unknown } | null)?.summary;
-  return typeof summary === 'string' && summary !== '' ? summary : null;
-}
-
 export function approvalOf(row: ApprovalRow, now: Date): ApprovalView {
   return {
     id: row.id,
@@ -48,7 +44,7 @@ export function approvalOf(row: ApprovalRow, now: Date): ApprovalView {
     decidedAt: row.decided_at?.toISOString() ?? null,
     expired: row.decision === null && row.expires_at !== null && row.expires_at.getTime() <= now.getTime(),
     riskTier: row.risk_tier,
-    summary: summaryOf(row.change),
+    summary: proposalSummary(row.change),
     baselineVersionId: row.baseline_version_id,
     candidateVersionId: row.candidate_version_id,
     sessionId: row.session_id,

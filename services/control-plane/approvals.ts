@@ -1,8 +1,8 @@
 import type { ApprovalDecided } from '../../lib/contracts/types.generated.ts';
 import { decideApproval } from '../../lib/db/repositories/approvals.ts';
-import { ApiError, conflict, notFound, route } from './api.ts';
+import { ApiError, conflict, notFound, route } from './api.pure.ts';
 import { approvalOf, listApprovals, lockApproval } from './approval-read.ts';
-import { approvalsQuery, approvalView, decisionBody, decisionView } from './schemas.ts';
+import { approvalsQuery, approvalView, decisionBody, decisionView } from '../../lib/api/schemas.ts';
 
 /**
  * Approvals: the list, and a person's decision. The decision is recorded in Postgres first (an approval is decided

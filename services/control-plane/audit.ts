@@ -1,6 +1,6 @@
 import { listAudit } from '../../lib/db/repositories/audit.ts';
-import { route } from './api.ts';
-import { auditPageView, auditQuery } from './schemas.ts';
+import { route } from './api.pure.ts';
+import { auditPageView, auditQuery } from '../../lib/api/schemas.ts';
 
 export const auditRoutes = [
   route({

@@ -4,12 +4,12 @@ import type { Registry } from 'prom-client';
 import type { TopicName } from '../../lib/contracts/types.generated.ts';
 import type { Database } from '../../lib/db/schema.ts';
 import { portInUse, startOpsServer } from '../../lib/http.ts';
-import { outboxEntries, writeOutbox } from '../../lib/kafka/outbox.ts';
+import { writeEvents } from '../../lib/kafka/outbox.ts';
 import { startOutboxRelay } from '../../lib/kafka/outbox-relay.ts';
 import { runtimeMetrics } from '../../lib/kafka/runtime-metrics.ts';
 import type { Serde } from '../../lib/kafka/serde.ts';
 import type { Logger } from '../../lib/logging.ts';
-import type { ApiContext } from './api.ts';
+import type { ApiContext } from './api.pure.ts';
 import { controlPlaneMetrics } from './metrics.ts';
 import { routes } from './routes.ts';
 import { apiRoutes } from './server.ts';
@@ -42,8 +42,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
   const producer = options.physicalName('control-plane');
   const ctx: ApiContext = {
     db: options.db,
-    transact: transactor(options.db, async (trx, events) =>
-      writeOutbox(trx, producer, await outboxEntries(options.serde, options.physicalName, events)),
+    transact: transactor(options.db, (trx, events) =>
+      writeEvents(trx, { producer, serde: options.serde, physicalName: options.physicalName }, events),
     ),
     now: options.now ?? (() => new Date()),
     logger: options.logger,

@@ -1,71 +1,38 @@
 import { sql, type Kysely } from 'kysely';
-import type {
-  ExperimentPolicy,
-  ExperimentStatistics,
-  TrafficSplit,
-  VerdictReason,
-} from '../../lib/contracts/types.generated.ts';
-import {
-  activeExperimentStatuses,
-  type Database,
-  type ExperimentMode,
-  type ExperimentStatus,
-  type RiskTier,
-} from '../../lib/db/schema.ts';
-import { analyse } from '../experiment-judge/analysis.ts';
-import { changedBy } from '../experiment-judge/events.ts';
-import { armsOf, type JudgeState } from '../experiment-judge/model.ts';
-import { approvalOf, latestApprovals, summaryOf } from './approval-read.ts';
-import type { ExperimentView } from './schemas.ts';
+import type { ArmRunCounts, ExperimentStatistics, VerdictReason } from '../../lib/contracts/types.generated.ts';
+import type { Database, ExperimentMode } from '../../lib/db/schema.ts';
+import { selectExperiments } from '../../lib/experiments/query.ts';
+import { activeStatuses } from '../../lib/experiments/status.pure.ts';
+import { armsOf, experimentActors } from '../../lib/experiments/state.pure.ts';
+import { analyse, runCountsOf } from '../experiment-judge/analysis.pure.ts';
+import type { JudgeState } from '../experiment-judge/model.pure.ts';
+import { proposalSummary } from '../../lib/experiments/proposal.pure.ts';
+import { approvalOf, latestApprovals } from './approval-read.ts';
+import type { ExperimentView } from '../../lib/api/schemas.ts';
 
 /**
  * Experiments as the API shows them: the row, its proposal, the judge's counts and current statistics (recomputed from
  * the sufficient statistics the judge keeps, with the judge's own analysis), its latest decision and approval.
  */
 
-interface ExperimentRow {
-  id: string;
-  agent_id: string;
-  status: ExperimentStatus;
-  mode: ExperimentMode;
-  version: number;
-  traffic_split: TrafficSplit;
-  ramp_step_index: number;
-  started_at: Date;
-  updated_at: Date;
-  ended_at: Date | null;
-  decision: { action?: string; reasons?: VerdictReason[] } | null;
-  policy: ExperimentPolicy | null;
-  baseline_run_count: number;
-  candidate_run_count: number;
-  shadow_run_count: number;
-  proposal_id: string;
-  risk_tier: RiskTier;
-  auto_eligible: boolean;
-  change: unknown;
-  baseline_version_id: string;
-  candidate_version_id: string;
-}
-
 /** Runs counted per arm: the judge's counts as they stand, else the row's (updated by the judge on each state change). */
 export function armCountsOf(
   row: { mode: ExperimentMode; baseline_run_count: number; candidate_run_count: number; shadow_run_count: number },
   judge: JudgeState | undefined,
-): { baseline: number; candidate: number; shadow: number } {
+): ArmRunCounts {
   if (!judge)
     return { baseline: row.baseline_run_count, candidate: row.candidate_run_count, shadow: row.shadow_run_count };
-  const treated = judge.statistics.candidate.failure.n;
-  return {
-    baseline: judge.statistics.baseline.failure.n,
-    candidate: row.mode === 'ab' ? treated : 0,
-    shadow: row.mode === 'shadow' ? treated : 0,
-  };
+  return runCountsOf(row.mode, judge.statistics);
 }
 
 export async function judgeStates(db: Kysely<Database>, ids: readonly string[]): Promise<Map<string, JudgeState>> {
-  const { rows } = await sql<{ experiment_id: string; state: JudgeState }>`
-    SELECT experiment_id, state FROM judge_experiments WHERE experiment_id = ANY(${ids}::text[])`.execute(db);
-  return new Map(rows.map((r) => [r.experiment_id, r.state]));
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('judge_experiments')
+    .select(['experiment_id', 'state'])
+    .where('experiment_id', 'in', ids)
+    .execute();
+  return new Map(rows.map((r) => [r.experiment_id, r.state as JudgeState]));
 }
 
 export async function listExperimentViews(
@@ -73,21 +40,19 @@ export async function listExperimentViews(
   query: { agentId: string; activeOnly: boolean; limit: number },
   now: Date,
 ): Promise<ExperimentView[]> {
-  const active = query.activeOnly ? sql`e.status = ANY(${activeExperimentStatuses}::text[])` : sql`true`;
-  const { rows } = await sql<ExperimentRow>`
-    SELECT e.id, e.agent_id, e.status, e.mode, e.version, e.traffic_split, e.ramp_step_index, e.started_at, e.updated_at, e.ended_at,
-           e.decision, e.policy, e.baseline_run_count, e.candidate_run_count, e.shadow_run_count,
-           p.id AS proposal_id, p.risk_tier, p.auto_eligible, p.change, p.baseline_version_id, p.candidate_version_id
-    FROM experiments e JOIN proposals p ON p.id = e.proposal_id
-    WHERE e.agent_id = ${query.agentId} AND ${active}
-    ORDER BY e.started_at DESC, e.id DESC LIMIT ${query.limit}`.execute(db);
+  const selected = selectExperiments(db).where('e.agent_id', '=', query.agentId);
+  const rows = await (query.activeOnly ? selected.where('e.status', 'in', activeStatuses) : selected)
+    .orderBy('e.started_at', 'desc')
+    .orderBy('e.id', 'desc')
+    .limit(query.limit)
+    .execute();
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
   const [judgeOf, verdicts, approvals] = await Promise.all([
     judgeStates(db, ids),
     sql<{ subject_id: string; at: Date; decision: { action: string; reasons: VerdictReason[] } | null }>`
       SELECT DISTINCT ON (subject_id) subject_id, at, payload->'decision' AS decision FROM audit_log
-      WHERE subject_type = 'experiment' AND subject_id = ANY(${ids}::text[]) AND actor = ${changedBy}
+      WHERE subject_type = 'experiment' AND subject_id = ANY(${ids}::text[]) AND actor = ${experimentActors.judge}
       ORDER BY subject_id, id DESC`.execute(db),
     latestApprovals(db, ids),
   ]);
@@ -105,8 +70,9 @@ export async function listExperimentViews(
       judge && policy ? analyse({ mode: row.mode, arms, policy }, judge.statistics).statistics : null;
     const armCounts = armCountsOf(row, judge);
     const verdict = verdictOf.get(row.id);
-    const decision = row.decision?.action
-      ? { action: row.decision.action, reasons: row.decision.reasons ?? [], at: row.ended_at?.toISOString() ?? null }
+    const ending = row.decision as { action?: string; reasons?: VerdictReason[] } | null;
+    const decision = ending?.action
+      ? { action: ending.action, reasons: ending.reasons ?? [], at: row.ended_at?.toISOString() ?? null }
       : verdict?.decision
         ? {
             action: verdict.decision.action,
@@ -130,7 +96,7 @@ export async function listExperimentViews(
         id: row.proposal_id,
         riskTier: row.risk_tier,
         autoEligible: row.auto_eligible,
-        summary: summaryOf(row.change),
+        summary: proposalSummary(row.change),
         baselineVersionId: row.baseline_version_id,
         candidateVersionId: row.candidate_version_id,
       },

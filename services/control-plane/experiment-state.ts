@@ -1,57 +1,47 @@
-import { sql, type Transaction } from 'kysely';
-import type { ExperimentPolicy, ExperimentState, RampStep, TrafficSplit } from '../../lib/contracts/types.generated.ts';
+import type { Transaction } from 'kysely';
+import type { ExperimentPolicy } from '../../lib/contracts/types.generated.ts';
 import { updateExperiment } from '../../lib/db/repositories/experiments.ts';
-import { activeExperimentStatuses, type Database, type ExperimentMode, type RiskTier } from '../../lib/db/schema.ts';
+import type { Database } from '../../lib/db/schema.ts';
+import { selectExperiments, type ExperimentRow } from '../../lib/experiments/query.ts';
+import { experimentActors, experimentStateEvent } from '../../lib/experiments/state.pure.ts';
+import { activeStatuses, type ActiveStatus } from '../../lib/experiments/status.pure.ts';
 import { effectivePolicy } from '../../lib/policy/effective.ts';
 import { experimentPolicy } from '../../lib/policy/experiment.ts';
-import { armsOf } from '../experiment-judge/model.ts';
-import type { ApiContext } from './api.ts';
+import type { ApiContext } from './api.pure.ts';
 import type { Work } from './writes.ts';
 import { armCountsOf, judgeStates } from './experiment-read.ts';
 
 type Trx = Transaction<Database>;
-export type ActiveStatus = (typeof activeExperimentStatuses)[number];
 
 /** The agent's active experiment with its proposal, as locked by lockActive. */
-export interface ActiveRow {
-  id: string;
-  agent_id: string;
+export type ActiveRow = ExperimentRow & {
   status: ActiveStatus;
-  mode: ExperimentMode;
-  version: number;
-  salt: string;
-  traffic_split: TrafficSplit;
-  ramp_schedule: RampStep[];
-  ramp_step_index: number;
-  started_at: Date;
-  policy: ExperimentPolicy | null;
-  baseline_run_count: number;
-  candidate_run_count: number;
-  shadow_run_count: number;
-  proposal_id: string;
-  session_id: string;
-  risk_tier: RiskTier;
-  auto_eligible: boolean;
-  baseline_version_id: string;
-  candidate_version_id: string;
   /** An approval request of the experiment is still undecided. */
   pending_approval: boolean;
-}
+};
 
 /**
  * The agent's active experiment, locked until the transaction ends. Taken before the agent's row, in the order the
  * judge takes them (experiment, then agent when it promotes), so that the two cannot deadlock.
  */
 export async function lockActive(trx: Trx, agentId: string): Promise<ActiveRow | undefined> {
-  const { rows } = await sql<ActiveRow>`
-    SELECT e.id, e.agent_id, e.status, e.mode, e.version, e.salt, e.traffic_split, e.ramp_schedule, e.ramp_step_index, e.started_at,
-           e.policy, e.baseline_run_count, e.candidate_run_count, e.shadow_run_count, p.id AS proposal_id, p.session_id, p.risk_tier,
-           p.auto_eligible, p.baseline_version_id, p.candidate_version_id,
-           EXISTS (SELECT 1 FROM approvals a WHERE a.experiment_id = e.id AND a.decision IS NULL) AS pending_approval
-    FROM experiments e JOIN proposals p ON p.id = e.proposal_id
-    WHERE e.agent_id = ${agentId} AND e.status = ANY(${activeExperimentStatuses}::text[])
-    FOR UPDATE OF e`.execute(trx);
-  return rows[0];
+  const row = await selectExperiments(trx)
+    .select((eb) =>
+      eb
+        .exists(
+          eb
+            .selectFrom('approvals as a')
+            .select('a.id')
+            .whereRef('a.experiment_id', '=', 'e.id')
+            .where('a.decision', 'is', null),
+        )
+        .as('pending_approval'),
+    )
+    .where('e.agent_id', '=', agentId)
+    .where('e.status', 'in', activeStatuses)
+    .forUpdate('e')
+    .executeTakeFirst();
+  return row as ActiveRow | undefined;
 }
 
 export type StatusChange = {
@@ -78,19 +68,13 @@ export async function changeExperiment(
   const experiment = updated.experiment;
   const judge = (await judgeStates(trx, [row.id])).get(row.id);
   const policy = row.policy ?? judge?.derived?.policy ?? (await fallbackPolicy(trx, row));
-  const state: ExperimentState = {
-    eventId: `${row.id}:state:${experiment.version}`,
+  const state = experimentStateEvent({
     experimentId: row.id,
     agentId: row.agent_id,
     version: experiment.version,
     changedAt: ctx.now(),
     status,
     mode: row.mode,
-    arms: armsOf({
-      mode: row.mode,
-      baselineVersionId: row.baseline_version_id,
-      candidateVersionId: row.candidate_version_id,
-    }),
     salt: row.salt,
     trafficSplit: row.traffic_split,
     rampSchedule: row.ramp_schedule,
@@ -101,11 +85,12 @@ export async function changeExperiment(
     autoEligible: row.auto_eligible,
     policy,
     startedAt: row.started_at,
-    deadlineAt: new Date(row.started_at.getTime() + policy.maxDurationMs),
     runCounts: armCountsOf(row, judge),
-    changedBy: 'control-plane',
+    changedBy: experimentActors.controlPlane,
     reason,
-  };
+    baselineVersionId: row.baseline_version_id,
+    candidateVersionId: row.candidate_version_id,
+  });
   work.emit([{ topic: 'learning.experiment.state.v1', key: row.agent_id, value: state }]);
   return { id: row.id, status, version: experiment.version };
 }

@@ -2,7 +2,7 @@ import { loadConfig } from '../../lib/config.ts';
 import { connect } from '../../lib/connections.ts';
 import type { ServiceDefinition } from '../../lib/service.ts';
 import { startControlPlane } from './control-plane.ts';
-import { controlPlaneSettingsSchema } from './settings.ts';
+import { controlPlaneSettingsSchema } from './settings.pure.ts';
 
 /**
  * control-plane: the HTTP API where operators and approvers act (policies, pause, agents, approvals) and read

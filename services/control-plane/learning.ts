@@ -4,9 +4,10 @@ import { getCurrentPolicy } from '../../lib/db/repositories/policies.ts';
 import { getOpenSession } from '../../lib/db/repositories/sessions.ts';
 import type { JsonObject } from '../../lib/db/schema.ts';
 import { nextSlot } from '../../lib/policy/schedule.ts';
-import { notFound, route, type Actor, type ApiContext, type Reply } from './api.ts';
+import { notFound, route, type Actor, type ApiContext, type Reply } from './api.pure.ts';
 import { listExperimentViews } from './experiment-read.ts';
-import { changeExperiment, lockActive, type ActiveRow, type ActiveStatus } from './experiment-state.ts';
+import type { ActiveStatus } from '../../lib/experiments/status.pure.ts';
+import { changeExperiment, lockActive, type ActiveRow } from './experiment-state.ts';
 import { policyOf, storePolicy } from './policy.ts';
 import { sessionOf } from './sessions.ts';
 import {
@@ -17,11 +18,11 @@ import {
   resumeBody,
   statusView,
   type StatusView,
-} from './schemas.ts';
+} from '../../lib/api/schemas.ts';
 import { lockAgent } from './writes.ts';
 
 /**
- * Pause and resume (DESIGN §5: the control plane pauses experiments), the experiments list and the status page's data.
+ * Pause and resume (docs/control-plane.md: the control plane pauses experiments), the experiments list and the status page's data.
  * A pause is two things written together: the policy's `paused` flag (no new session opens) and the active
  * experiment's status (the routers send all its traffic back to the baseline).
  */

@@ -3,8 +3,8 @@ import type { JsonObject, Policy } from '../../lib/db/schema.ts';
 import { getAgent } from '../../lib/db/repositories/agents.ts';
 import type { LearningPolicy } from '../../lib/policy/policy.ts';
 import { resolvePolicy } from '../../lib/policy/resolve.ts';
-import { conflict, invalid, notFound, route, type Actor } from './api.ts';
-import { policyQuery, policyView, setPolicyBody, type PolicyView } from './schemas.ts';
+import { conflict, invalid, notFound, route, type Actor } from './api.pure.ts';
+import { policyQuery, policyView, setPolicyBody, type PolicyView } from '../../lib/api/schemas.ts';
 import { lockAgent, type Work } from './writes.ts';
 
 /** A stored policy version (or none: the defaults) as the API shows it: the effective policy and the overrides. */

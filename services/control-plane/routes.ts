@@ -1,4 +1,4 @@
-import type { Route } from './api.ts';
+import type { Route } from './api.pure.ts';
 import { agentRoutes } from './agents.ts';
 import { approvalRoutes } from './approvals.ts';
 import { auditRoutes } from './audit.ts';

@@ -3,11 +3,11 @@ import { bearerToken } from '../../lib/auth/tokens.ts';
 import { fieldIssues } from '../../lib/field-issues.ts';
 import { findActiveToken } from '../../lib/db/repositories/tokens.ts';
 import { readBody, sendJson, type RouteHandler } from '../../lib/http.ts';
-import { ApiError, invalid, type Actor, type ApiContext, type Reply, type Route } from './api.ts';
+import { ApiError, invalid, type Actor, type ApiContext, type Reply, type Route } from './api.pure.ts';
 import type { ControlPlaneMetrics } from './metrics.ts';
-import { openApiDocument } from './openapi.ts';
-import { matchPath } from './paths.ts';
-import { allows, rolesAllowed } from './roles.ts';
+import { openApiDocument } from './openapi.pure.ts';
+import { matchPath } from './paths.pure.ts';
+import { allows, rolesAllowed } from './roles.pure.ts';
 
 export interface ApiServerOptions {
   routes: readonly Route[];

@@ -1,14 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
-import type { SessionTriggered } from '../../lib/contracts/types.generated.ts';
 import { getActiveExperiment } from '../../lib/db/repositories/experiments.ts';
 import { getCurrentPolicy } from '../../lib/db/repositories/policies.ts';
-import { openSession } from '../../lib/db/repositories/sessions.ts';
 import type { Session } from '../../lib/db/schema.ts';
-import { emptyWindow, summarise, topFailureCategories, type AgentWindow } from '../signal-aggregator/window.ts';
-import { conflict, route } from './api.ts';
+import { openLearningSession } from '../../lib/experiments/session.ts';
+import { emptyWindow, summarise, topFailureCategories, type AgentWindow } from '../signal-aggregator/window.pure.ts';
+import { conflict, route } from './api.pure.ts';
 import { policyOf } from './policy.ts';
-import { sessionView, startSessionBody, type SessionView } from './schemas.ts';
+import { sessionView, startSessionBody, type SessionView } from '../../lib/api/schemas.ts';
 import { lockAgent } from './writes.ts';
 
 export function sessionOf(session: Session): SessionView {
@@ -44,40 +41,31 @@ export const sessionRoutes = [
         const active = await getActiveExperiment(trx, agent.id);
         if (active) throw conflict(`agentId: ${agent.id} has experiment ${active.id} (${active.status})`, 'agentId');
         // A snapshot, not locked: the aggregator owns the window; the session only reports what it showed.
-        const { rows } = await sql<{
-          state: AgentWindow;
-        }>`SELECT state FROM aggregator_windows WHERE agent_id = ${agent.id}`.execute(trx);
-        const window = rows[0]?.state ?? emptyWindow();
-        const figures = summarise(window, effective.window);
-        const categories = topFailureCategories(window);
-        const now = ctx.now();
-        const opened = await openSession(trx, {
-          id: randomUUID(),
-          agent_id: agent.id,
+        const stored = await trx
+          .selectFrom('aggregator_windows')
+          .select('state')
+          .where('agent_id', '=', agent.id)
+          .executeTakeFirst();
+        const window = (stored?.state as AgentWindow | undefined) ?? emptyWindow();
+        const opened = await openLearningSession(trx, {
+          agentId: agent.id,
           trigger: 'manual',
-          started_by: actor.name,
+          agentVersionId: agent.live_version_id ?? window.agentVersionId,
+          signals: {
+            window: summarise(window, effective.window),
+            thresholdsCrossed: [],
+            topFailureCategories: topFailureCategories(window),
+          },
+          requestedBy: actor.name,
           reason: body.reason,
-          signals: { window: figures, thresholdsCrossed: [], topFailureCategories: categories },
-          created_at: now,
+          now: ctx.now(),
         });
         if (!opened.ok)
           throw conflict(
             `agentId: ${agent.id} has session ${opened.reason === 'session_open' ? opened.openSessionId : opened.sessionId} open`,
             'agentId',
           );
-        const { session } = opened;
-        const event: SessionTriggered = {
-          eventId: `session-triggered-${session.id}`,
-          sessionId: session.id,
-          agentId: agent.id,
-          agentVersionId: agent.live_version_id ?? window.agentVersionId ?? 'unknown',
-          trigger: 'manual',
-          triggeredAt: now,
-          requestedBy: actor.name,
-          window: figures,
-          thresholdsCrossed: [],
-          topFailureCategories: categories,
-        };
+        const { session, event } = opened;
         work.emit([{ topic: 'learning.session.triggered.v1', key: agent.id, value: event }]);
         work.audit(actor, {
           action: 'session.started',

@@ -1,7 +1,7 @@
 import { createToken, listTokens, revokeToken } from '../../lib/db/repositories/tokens.ts';
 import type { ApiToken } from '../../lib/db/schema.ts';
-import { notFound, route } from './api.ts';
-import { createdTokenView, createTokenBody, tokenView, type TokenView } from './schemas.ts';
+import { notFound, route } from './api.pure.ts';
+import { createdTokenView, createTokenBody, tokenView, type TokenView } from '../../lib/api/schemas.ts';
 
 function tokenOf(row: ApiToken): TokenView {
   return {

@@ -3,7 +3,7 @@ import { lockAgent as lockAgentRow } from '../../lib/db/repositories/agents.ts';
 import { appendAudit, type AuditEntry } from '../../lib/db/repositories/audit.ts';
 import type { Agent, Database, JsonObject } from '../../lib/db/schema.ts';
 import type { EmittedEvent } from '../../lib/kafka/batch.ts';
-import { notFound, type Actor } from './api.ts';
+import { notFound, type Actor } from './api.pure.ts';
 
 type Trx = Transaction<Database>;
 

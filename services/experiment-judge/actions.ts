@@ -1,39 +1,23 @@
 import type { Transaction } from 'kysely';
-import type { ExperimentState, TrafficSplit } from '../../lib/contracts/types.generated.ts';
+import type { TrafficSplit } from '../../lib/contracts/types.generated.ts';
 import { setLiveVersion } from '../../lib/db/repositories/agents.ts';
 import { decideApproval, recordAutoApproval, requestApproval } from '../../lib/db/repositories/approvals.ts';
 import type { AuditEntry } from '../../lib/db/repositories/audit.ts';
 import { updateExperiment, type ExperimentPatch } from '../../lib/db/repositories/experiments.ts';
 import { closeSession } from '../../lib/db/repositories/sessions.ts';
 import type { Database } from '../../lib/db/schema.ts';
+import { candidateShare } from '../../lib/experiments/buckets.pure.ts';
+import { experimentActors } from '../../lib/experiments/state.pure.ts';
+import { isTerminal, storedStatus } from '../../lib/experiments/status.pure.ts';
+import { runCountsOf } from './analysis.pure.ts';
 import type { EmittedEvent } from '../../lib/kafka/batch.ts';
-import type { DecisionOutcome, Fold } from './core.ts';
-import {
-  approvalRequestedEvent,
-  changedBy,
-  promotedEvent,
-  stateEvent,
-  verdictEvent,
-  verdictEventId,
-} from './events.ts';
+import type { DecisionOutcome, Fold } from './fold.pure.ts';
+import { approvalRequestedEvent, promotedEvent, stateEvent, verdictEvent, verdictEventId } from './events.pure.ts';
 import type { JudgeMetrics } from './metrics.ts';
-import { activeStatuses, dbStatus } from './model.ts';
+import type { DecisionAuditPayload } from './replay.pure.ts';
 import { dropJoinState } from './store.ts';
 
 type Trx = Transaction<Database>;
-
-/** What the audit entry of a decision holds: its inputs, so that `learnloop audit replay <id>` can recompute it. */
-export interface DecisionAuditPayload {
-  kind: 'judge.decision';
-  decision: DecisionOutcome['judgement']['decision'];
-  statistics: DecisionOutcome['judgement']['analysis']['statistics'];
-  primaryDetail: DecisionOutcome['judgement']['analysis']['primaryDetail'];
-  inputs: DecisionOutcome['inputs'];
-  policyVersion: number;
-  experimentVersion: { before: number; after: number };
-  verdictEventId: string | null;
-  causeEventId: string;
-}
 
 const noSplit: TrafficSplit = { candidateBasisPoints: 0, baselineBasisPoints: 0, shadowSampleBasisPoints: 0 };
 
@@ -57,16 +41,6 @@ function auditAction(outcome: DecisionOutcome): string {
         ? 'experiment.resumed'
         : 'experiment.verdict';
   }
-}
-
-function runCounts(outcome: DecisionOutcome): ExperimentState['runCounts'] {
-  const s = outcome.inputs.statistics;
-  const shadow = outcome.after.mode === 'shadow';
-  return {
-    baseline: s.baseline.failure.n,
-    candidate: shadow ? 0 : s.candidate.failure.n,
-    shadow: shadow ? s.candidate.failure.n : 0,
-  };
 }
 
 /**
@@ -105,7 +79,7 @@ export async function carryOut(
     };
     // Stamped with the wall clock when written; the decision's own clock (event time) is inputs.now.
     audits.push({
-      actor: changedBy,
+      actor: experimentActors.judge,
       action: auditAction(outcome),
       agent_id: after.agentId,
       subject_type: 'experiment',
@@ -113,18 +87,18 @@ export async function carryOut(
       payload,
     });
 
-    const ended = !activeStatuses.has(after.status);
+    const ended = isTerminal(after.status);
     if (after.version !== before.version) {
-      const counts = runCounts(outcome);
+      const counts = runCountsOf(after.mode, outcome.inputs.statistics);
       const patch: ExperimentPatch = {
-        status: dbStatus(after.status),
+        status: storedStatus(after.status),
         baseline_run_count: counts.baseline,
         candidate_run_count: counts.candidate,
         shadow_run_count: counts.shadow,
       };
       if (decision.nextTrafficSplit) {
         patch.traffic_split = after.trafficSplit;
-        patch.candidate_share = after.trafficSplit.candidateBasisPoints / 10_000;
+        patch.candidate_share = candidateShare(after.mode, after.trafficSplit);
         patch.ramp_step_index = after.rampStepIndex;
       }
       if (ended) {
@@ -170,7 +144,7 @@ export async function carryOut(
             experiment_id: after.id,
             proposal_id: after.proposalId,
             reason: codes,
-            approver: changedBy,
+            approver: experimentActors.judge,
             decided_at: at,
           });
         await setLiveVersion(trx, after.agentId, after.candidateVersionId);
@@ -178,7 +152,7 @@ export async function carryOut(
         emitted.push({ topic: 'learning.version.promoted.v1', key, value: promoted });
         metrics.promotions.inc({ mode: promoted.mode });
         audits.push({
-          actor: changedBy,
+          actor: experimentActors.judge,
           action: 'version.promoted',
           agent_id: after.agentId,
           subject_type: 'version',
@@ -204,7 +178,7 @@ export async function carryOut(
         if (!approval && before.pendingApproval) {
           await decideApproval(trx, before.pendingApproval.id, {
             decision: 'rejected',
-            approver: changedBy,
+            approver: experimentActors.judge,
             reason: 'expired',
             decided_at: at,
           });
@@ -224,7 +198,7 @@ export async function carryOut(
     if (decision.withdrawApproval && before.pendingApproval) {
       await decideApproval(trx, before.pendingApproval.id, {
         decision: 'rejected',
-        approver: changedBy,
+        approver: experimentActors.judge,
         reason: `withdrawn: ${codes}`,
         decided_at: at,
       });

@@ -1,15 +1,15 @@
 import { appendAudit } from '../../lib/db/repositories/audit.ts';
+import { isActive } from '../../lib/experiments/status.pure.ts';
 import type { BatchHandler } from '../../lib/kafka/batch.ts';
 import type { Logger } from '../../lib/logging.ts';
 import { carryOut } from './actions.ts';
-import { applyEvent, newFold } from './core.ts';
+import { applyEvent, newFold } from './fold.pure.ts';
 import type { JudgeMetrics } from './metrics.ts';
-import { activeStatuses } from './model.ts';
 import { loadWorld, saveJudges, saveRunsAndUnits } from './store.ts';
 
 /**
  * The judge on the consumer runtime: load and lock what the batch names, fold the events in (statistics and decision
- * after every event, core.ts), write back the join state, carry out the decisions, save the judge state, append the
+ * after every event, fold.pure.ts), write back the join state, carry out the decisions, save the judge state, append the
  * audit entries; the runtime commits all of it with the offsets and the events returned.
  */
 export function judgeHandler(deps: { metrics: JudgeMetrics; logger: Logger }): BatchHandler {
@@ -37,7 +37,7 @@ export function judgeHandler(deps: { metrics: JudgeMetrics; logger: Logger }): B
     for (const entry of audits) await appendAudit(trx, entry);
     for (const outcome of fold.outcomes) {
       const { decision } = outcome.judgement;
-      if (decision.action === 'continue' && activeStatuses.has(outcome.after.status)) continue;
+      if (decision.action === 'continue' && isActive(outcome.after.status)) continue;
       logger.info('experiment decision', {
         experimentId: outcome.experimentId,
         decision: decision.action,

@@ -12,20 +12,24 @@ import {
   type TrafficSplit,
 } from '../../lib/contracts/types.generated.ts';
 import type { ConsumedEvent } from '../../lib/kafka/batch.ts';
-import type { Database, ExperimentStatus as DbExperimentStatus, RiskTier } from '../../lib/db/schema.ts';
+import { BUCKETS } from '../../lib/experiments/buckets.pure.ts';
+import { eventStatus } from '../../lib/experiments/status.pure.ts';
+import type { Database } from '../../lib/db/schema.ts';
+import { proposalSummary } from '../../lib/experiments/proposal.pure.ts';
+import { selectExperiments, type ExperimentRow } from '../../lib/experiments/query.ts';
 import { defaultPolicy } from '../../lib/policy/policy.ts';
 import { experimentPolicy, rampSchedule } from '../../lib/policy/experiment.ts';
 import { resolvePolicy } from '../../lib/policy/resolve.ts';
-import { experimentIdsOf, type ApprovalRecord, type Changes, type World } from './core.ts';
+import { getCurrentPolicies } from '../../lib/db/repositories/policies.ts';
+import { experimentIdsOf, type ApprovalRecord, type Changes, type World } from './fold.pure.ts';
 import {
-  avroStatus,
   newJudgeState,
   runKey,
   unitKey,
   type ExperimentRecord,
   type JudgeState,
   type RunRecord,
-} from './model.ts';
+} from './model.pure.ts';
 
 type Trx = Transaction<Database>;
 
@@ -51,30 +55,6 @@ function policyProblems(p: ExperimentPolicy): string[] {
   return out;
 }
 
-interface ExperimentRow {
-  id: string;
-  agent_id: string;
-  proposal_id: string;
-  mode: 'ab' | 'shadow';
-  status: DbExperimentStatus;
-  version: number;
-  salt: string;
-  traffic_split: unknown;
-  candidate_share: number;
-  started_at: Date;
-  decision: unknown;
-  policy: unknown;
-  ramp_schedule: unknown;
-  ramp_step_index: number;
-  session_id: string | null;
-  risk_tier: RiskTier;
-  auto_eligible: boolean;
-  baseline_version_id: string;
-  candidate_version_id: string;
-  risk_reasons: unknown;
-  change: unknown;
-}
-
 /** The proposal's reasons as the Avro records; bare codes are accepted, unknown codes dropped. */
 function riskReasonsOf(value: unknown): RiskReason[] {
   if (!Array.isArray(value)) return [];
@@ -89,11 +69,12 @@ function riskReasonsOf(value: unknown): RiskReason[] {
   return out;
 }
 
+/** The summary an approval request shows: the proposal's, or where it has none, what changes from what to what. */
 function summaryOf(row: ExperimentRow): string {
-  const summary = (row.change as { summary?: unknown } | null)?.summary;
-  return typeof summary === 'string' && summary !== ''
-    ? summary
-    : `${row.risk_tier}-risk change of ${row.agent_id}: ${row.baseline_version_id} -> ${row.candidate_version_id}`;
+  return (
+    proposalSummary(row.change) ??
+    `${row.risk_tier}-risk change of ${row.agent_id}: ${row.baseline_version_id} -> ${row.candidate_version_id}`
+  );
 }
 
 /** What experimentPolicy() and rampSchedule() make of the agent's newest policy (the defaults if it has none or it is invalid). */
@@ -124,26 +105,33 @@ async function lockExperiments(
   ids: readonly string[],
   problems: LoadProblem[],
 ): Promise<Map<string, ExperimentRecord>> {
-  const { rows } = await sql<ExperimentRow>`
-    SELECT e.id, e.agent_id, e.proposal_id, e.mode, e.status, e.version, e.salt, e.traffic_split, e.candidate_share, e.started_at,
-           e.decision, e.policy, e.ramp_schedule, e.ramp_step_index, p.session_id, p.risk_tier, p.auto_eligible,
-           p.baseline_version_id, p.candidate_version_id, p.risk_reasons, p.change
-    FROM experiments e JOIN proposals p ON p.id = e.proposal_id
-    WHERE e.id = ANY(${ids}::text[]) ORDER BY e.id FOR UPDATE OF e`.execute(trx);
+  const rows = await selectExperiments(trx).where('e.id', 'in', ids).orderBy('e.id').forUpdate('e').execute();
   if (rows.length === 0) return new Map();
   // The latest request of each experiment: the one an awaiting experiment waits on. It may be decided already (the
   // control plane records the decision, then publishes it): the judge acts when learning.approval.decided.v1 arrives.
-  const latest = await sql<{ id: string; experiment_id: string; expires_at: Date | null; decision: string | null }>`
-    SELECT DISTINCT ON (experiment_id) id, experiment_id, expires_at, decision FROM approvals
-    WHERE experiment_id = ANY(${ids}::text[]) ORDER BY experiment_id, requested_at DESC, id DESC`.execute(trx);
-  const latestOf = new Map(latest.rows.map((r) => [r.experiment_id, r]));
-  const stored = await sql<{ agent_id: string; version: number; policy: unknown }>`
-    SELECT agent_id, version, policy FROM policies
-    WHERE (agent_id, version) IN (SELECT * FROM unnest(${rows.map((r) => r.agent_id)}::text[], ${rows.map((r) => (r.policy as { policyVersion?: number } | null)?.policyVersion ?? 0)}::bigint[]))`.execute(
-    trx,
-  );
+  const latest = await trx
+    .selectFrom('approvals')
+    .distinctOn('experiment_id')
+    .select(['id', 'experiment_id', 'expires_at', 'decision'])
+    .where('experiment_id', 'in', ids)
+    .orderBy('experiment_id')
+    .orderBy('requested_at', 'desc')
+    .orderBy('id', 'desc')
+    .execute();
+  const latestOf = new Map(latest.map((r) => [r.experiment_id, r]));
+  const stored = await trx
+    .selectFrom('policies')
+    .select(['agent_id', 'version', 'policy'])
+    .where((eb) =>
+      eb(
+        eb.refTuple('agent_id', 'version'),
+        'in',
+        rows.map((r) => eb.tuple(r.agent_id, r.policy?.policyVersion ?? 0)),
+      ),
+    )
+    .execute();
   const expiryOf = new Map(
-    stored.rows.map((r) => {
+    stored.map((r) => {
       const resolved = resolvePolicy(r.policy);
       return [
         `${r.agent_id}/${r.version}`,
@@ -152,15 +140,10 @@ async function lockExperiments(
     }),
   );
 
-  const withoutPolicy = rows.filter((r) => r.policy === null).map((r) => r.agent_id);
-  const current =
-    withoutPolicy.length === 0
-      ? { rows: [] }
-      : await sql<{ agent_id: string; version: number; policy: unknown }>`
-    SELECT DISTINCT ON (agent_id) agent_id, version, policy FROM policies WHERE agent_id = ANY(${withoutPolicy}::text[]) ORDER BY agent_id, version DESC`.execute(
-          trx,
-        );
-  const currentOf = new Map(current.rows.map((r) => [r.agent_id, r]));
+  const currentOf = await getCurrentPolicies(
+    trx,
+    rows.filter((r) => r.policy === null).map((r) => r.agent_id),
+  );
 
   const out = new Map<string, ExperimentRecord>();
   for (const row of rows) {
@@ -174,12 +157,12 @@ async function lockExperiments(
       : asAvro<RampStep[]>(scheduleType, row.ramp_schedule);
     // A split stored some other way (older rows) is read as the candidate share with an equal measured baseline.
     const split = asAvro<TrafficSplit>(splitType, row.traffic_split);
-    const share = Math.round(row.candidate_share * 10_000);
+    const share = Math.round(row.candidate_share * BUCKETS);
     const trafficSplit = split.ok
       ? split.value
       : {
           candidateBasisPoints: share,
-          baselineBasisPoints: Math.min(share, 10_000 - share),
+          baselineBasisPoints: Math.min(share, BUCKETS - share),
           shadowSampleBasisPoints: 0,
         };
     const found = [
@@ -197,7 +180,7 @@ async function lockExperiments(
       proposalId: row.proposal_id,
       sessionId: row.session_id,
       mode: row.mode,
-      status: avroStatus(row.status, row.decision),
+      status: eventStatus(row.status, row.decision),
       version: row.version,
       salt: row.salt,
       trafficSplit,
@@ -231,15 +214,19 @@ async function lockJudges(
   const ids = [...experiments.keys()].sort();
   if (ids.length === 0) return new Map();
   const fresh = ids.map((id) => JSON.stringify(newJudgeState(experiments.get(id)!.startedAt)));
-  await sql`INSERT INTO judge_experiments (experiment_id, state)
-    SELECT id, state::jsonb FROM unnest(${ids}::text[], ${fresh}::text[]) AS s(id, state) ORDER BY id
-    ON CONFLICT (experiment_id) DO NOTHING`.execute(trx);
-  const { rows } = await sql<{
-    experiment_id: string;
-    state: JudgeState;
-  }>`SELECT experiment_id, state FROM judge_experiments
-    WHERE experiment_id = ANY(${ids}::text[]) ORDER BY experiment_id FOR UPDATE`.execute(trx);
-  const judges = new Map(rows.map((r) => [r.experiment_id, r.state]));
+  await trx
+    .insertInto('judge_experiments')
+    .values(ids.map((id, i) => ({ experiment_id: id, state: fresh[i]! })))
+    .onConflict((oc) => oc.column('experiment_id').doNothing())
+    .execute();
+  const rows = await trx
+    .selectFrom('judge_experiments')
+    .select(['experiment_id', 'state'])
+    .where('experiment_id', 'in', ids)
+    .orderBy('experiment_id')
+    .forUpdate()
+    .execute();
+  const judges = new Map(rows.map((r) => [r.experiment_id, r.state as JudgeState]));
   // A policy derived for an experiment without one is frozen at first sight: later policy changes do not apply to it.
   for (const [id, experiment] of experiments) {
     if (!experiment.derivedPolicy) continue;
@@ -255,14 +242,12 @@ async function lockJudges(
   return judges;
 }
 
-interface RunRow {
-  experiment_id: string;
-  run_id: string;
-  arm: Arm;
-  assigned: boolean;
-  version_id: string | null;
-  completion: RunRecord['completion'];
-  evaluation: RunRecord['evaluation'];
+/**
+ * `(a, b) IN` the pairs, as two array parameters: a batch names thousands of runs, and a VALUES list of that many
+ * parameters costs more to parse and plan than the query takes to run (kysely writes tuples only as such a list).
+ */
+function inPairs(a: string, b: string, pairs: ReadonlyArray<readonly [string, string]>) {
+  return sql<boolean>`(${sql.ref(a)}, ${sql.ref(b)}) IN (SELECT * FROM unnest(${pairs.map((p) => p[0])}::text[], ${pairs.map((p) => p[1])}::text[]))`;
 }
 
 /** Every arm's row of the (experiment, run) pairs the events name: a shadow pair is completed by its partner's row. */
@@ -279,11 +264,11 @@ async function loadRuns(
   }
   if (pairs.size === 0) return new Map();
   const list = [...pairs.values()];
-  const { rows } =
-    await sql<RunRow>`SELECT experiment_id, run_id, arm, assigned, version_id, completion, evaluation FROM judge_runs
-    WHERE (experiment_id, run_id) IN (SELECT * FROM unnest(${list.map((p) => p[0])}::text[], ${list.map((p) => p[1])}::text[]))`.execute(
-      trx,
-    );
+  const rows = await trx
+    .selectFrom('judge_runs')
+    .select(['experiment_id', 'run_id', 'arm', 'assigned', 'version_id', 'completion', 'evaluation'])
+    .where(inPairs('experiment_id', 'run_id', list))
+    .execute();
   return new Map(
     rows.map((r) => [
       runKey(r.experiment_id, r.run_id, r.arm),
@@ -293,8 +278,8 @@ async function loadRuns(
         arm: r.arm,
         assigned: r.assigned,
         versionId: r.version_id,
-        completion: r.completion,
-        evaluation: r.evaluation,
+        completion: r.completion as RunRecord['completion'],
+        evaluation: r.evaluation as RunRecord['evaluation'],
       },
     ]),
   );
@@ -312,14 +297,11 @@ async function loadUnits(
     if (experiments.get(a.experimentId)?.mode === 'ab') keys.push([a.experimentId, a.unitId ?? `run:${a.runId}`]);
   }
   if (keys.length === 0) return new Map();
-  const { rows } = await sql<{
-    experiment_id: string;
-    unit_key: string;
-    arm: Arm;
-  }>`SELECT experiment_id, unit_key, arm FROM judge_units
-    WHERE (experiment_id, unit_key) IN (SELECT * FROM unnest(${keys.map((k) => k[0])}::text[], ${keys.map((k) => k[1])}::text[]))`.execute(
-    trx,
-  );
+  const rows = await trx
+    .selectFrom('judge_units')
+    .select(['experiment_id', 'unit_key', 'arm'])
+    .where(inPairs('experiment_id', 'unit_key', keys))
+    .execute();
   return new Map(rows.map((r) => [unitKey(r.experiment_id, r.unit_key), r.arm]));
 }
 
@@ -328,13 +310,11 @@ async function loadApprovals(trx: Trx, events: readonly ConsumedEvent[]): Promis
     .filter((e) => e.topic === 'learning.approval.decided.v1')
     .map((e) => (e.value as { approvalId: string }).approvalId);
   if (ids.length === 0) return new Map();
-  const { rows } = await sql<{
-    id: string;
-    experiment_id: string;
-    decision: ApprovalRecord['decision'];
-    approver: string | null;
-  }>`
-    SELECT id, experiment_id, decision, approver FROM approvals WHERE id = ANY(${ids}::text[])`.execute(trx);
+  const rows = await trx
+    .selectFrom('approvals')
+    .select(['id', 'experiment_id', 'decision', 'approver'])
+    .where('id', 'in', ids)
+    .execute();
   return new Map(
     rows.map((r) => [r.id, { id: r.id, experimentId: r.experiment_id, decision: r.decision, approver: r.approver }]),
   );
@@ -360,31 +340,55 @@ export async function loadWorld(
 export async function saveRunsAndUnits(trx: Trx, world: World, changes: Changes): Promise<void> {
   const runs = [...changes.runs].map((k) => world.runs.get(k)!);
   if (runs.length > 0) {
-    await sql`INSERT INTO judge_runs (experiment_id, run_id, arm, assigned, version_id, completion, evaluation)
-      SELECT s.experiment_id, s.run_id, s.arm, s.assigned, s.version_id, s.completion::jsonb, s.evaluation::jsonb
-      FROM unnest(${runs.map((r) => r.experimentId)}::text[], ${runs.map((r) => r.runId)}::text[], ${runs.map((r) => r.arm)}::text[],
-                  ${runs.map((r) => r.assigned)}::boolean[], ${runs.map((r) => r.versionId)}::text[],
-                  ${runs.map((r) => (r.completion ? JSON.stringify(r.completion) : null))}::text[],
-                  ${runs.map((r) => (r.evaluation ? JSON.stringify(r.evaluation) : null))}::text[])
-        AS s(experiment_id, run_id, arm, assigned, version_id, completion, evaluation)
-      ON CONFLICT (experiment_id, run_id, arm) DO UPDATE SET assigned = excluded.assigned, version_id = excluded.version_id,
-        completion = excluded.completion, evaluation = excluded.evaluation`.execute(trx);
+    await trx
+      .insertInto('judge_runs')
+      .columns(['experiment_id', 'run_id', 'arm', 'assigned', 'version_id', 'completion', 'evaluation'])
+      // One array parameter per column rather than a VALUES row per run (a batch writes thousands; see inPairs).
+      .expression(
+        sql`SELECT s.experiment_id, s.run_id, s.arm, s.assigned, s.version_id, s.completion::jsonb, s.evaluation::jsonb
+          FROM unnest(${runs.map((r) => r.experimentId)}::text[], ${runs.map((r) => r.runId)}::text[],
+                      ${runs.map((r) => r.arm)}::text[], ${runs.map((r) => r.assigned)}::boolean[],
+                      ${runs.map((r) => r.versionId)}::text[],
+                      ${runs.map((r) => (r.completion ? JSON.stringify(r.completion) : null))}::text[],
+                      ${runs.map((r) => (r.evaluation ? JSON.stringify(r.evaluation) : null))}::text[])
+            AS s(experiment_id, run_id, arm, assigned, version_id, completion, evaluation)`,
+      )
+      .onConflict((oc) =>
+        oc.columns(['experiment_id', 'run_id', 'arm']).doUpdateSet((eb) => ({
+          assigned: eb.ref('excluded.assigned'),
+          version_id: eb.ref('excluded.version_id'),
+          completion: eb.ref('excluded.completion'),
+          evaluation: eb.ref('excluded.evaluation'),
+        })),
+      )
+      .execute();
   }
   const units = [...changes.units];
   if (units.length > 0) {
     const split = units.map((k) => k.split('\u0000') as [string, string]);
-    await sql`INSERT INTO judge_units (experiment_id, unit_key, arm)
-      SELECT * FROM unnest(${split.map((s) => s[0])}::text[], ${split.map((s) => s[1])}::text[], ${units.map((k) => world.units.get(k)!)}::text[])
-      ON CONFLICT (experiment_id, unit_key) DO NOTHING`.execute(trx);
+    await trx
+      .insertInto('judge_units')
+      .columns(['experiment_id', 'unit_key', 'arm'])
+      .expression(
+        sql`SELECT * FROM unnest(${split.map((s) => s[0])}::text[], ${split.map((s) => s[1])}::text[],
+                                 ${units.map((k) => world.units.get(k)!)}::text[])`,
+      )
+      .onConflict((oc) => oc.columns(['experiment_id', 'unit_key']).doNothing())
+      .execute();
   }
 }
 
 export async function saveJudges(trx: Trx, world: World, ids: Iterable<string>): Promise<void> {
   const list = [...ids];
   if (list.length === 0) return;
-  await sql`UPDATE judge_experiments AS j SET state = s.state::jsonb, updated_at = now()
-    FROM unnest(${list}::text[], ${list.map((id) => JSON.stringify(world.judges.get(id)))}::text[]) AS s(experiment_id, state)
-    WHERE j.experiment_id = s.experiment_id`.execute(trx);
+  // The rows exist and are locked (lockJudges): the insert always conflicts, and updates them.
+  await trx
+    .insertInto('judge_experiments')
+    .values(list.map((id) => ({ experiment_id: id, state: JSON.stringify(world.judges.get(id)) })))
+    .onConflict((oc) =>
+      oc.column('experiment_id').doUpdateSet((eb) => ({ state: eb.ref('excluded.state'), updated_at: sql`now()` })),
+    )
+    .execute();
 }
 
 /**
@@ -392,12 +396,20 @@ export async function saveJudges(trx: Trx, world: World, ids: Iterable<string>):
  * never assigned: they are counted as ignored (`unassigned`), the rest deleted.
  */
 export async function dropJoinState(trx: Trx, experimentId: string): Promise<number> {
-  const { rows } = await sql<{
-    waiting: string;
-  }>`WITH gone AS (DELETE FROM judge_runs WHERE experiment_id = ${experimentId} RETURNING assigned, completion, evaluation)
-    SELECT count(*) FILTER (WHERE NOT assigned AND completion IS NOT NULL) + count(*) FILTER (WHERE NOT assigned AND evaluation IS NOT NULL) AS waiting FROM gone`.execute(
-    trx,
-  );
-  await sql`DELETE FROM judge_units WHERE experiment_id = ${experimentId}`.execute(trx);
-  return Number(rows[0]?.waiting ?? 0);
+  const gone = await trx
+    .with('gone', (db) =>
+      db
+        .deleteFrom('judge_runs')
+        .where('experiment_id', '=', experimentId)
+        .returning(['assigned', 'completion', 'evaluation']),
+    )
+    .selectFrom('gone')
+    .select((eb) => {
+      const waiting = (observation: 'completion' | 'evaluation') =>
+        eb.fn.countAll<number>().filterWhere((w) => w.and([w.not(w.ref('assigned')), w(observation, 'is not', null)]));
+      return [waiting('completion').as('completions'), waiting('evaluation').as('evaluations')];
+    })
+    .executeTakeFirstOrThrow();
+  await trx.deleteFrom('judge_units').where('experiment_id', '=', experimentId).execute();
+  return Number(gone.completions) + Number(gone.evaluations);
 }

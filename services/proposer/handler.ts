@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import { agentConfigSchema, type AgentConfig } from '../../lib/agents/config.ts';
 import type { ProposalCreated, SessionTriggered } from '../../lib/contracts/types.generated.ts';
@@ -9,13 +10,14 @@ import { closeSession, getSession, setSessionStatus } from '../../lib/db/reposit
 import type { Database } from '../../lib/db/schema.ts';
 import type { BatchHandler, EmittedEvent } from '../../lib/kafka/batch.ts';
 import type { Logger } from '../../lib/logging.ts';
+import { candidateShare } from '../../lib/experiments/buckets.pure.ts';
 import { effectivePolicy } from '../../lib/policy/effective.ts';
 import { experimentPolicy, rampSchedule } from '../../lib/policy/experiment.ts';
-import { freshSalt, openingSplit, openingState } from './experiment.ts';
+import { openingSplit, openingState } from './experiment.pure.ts';
 import { generatorFor } from './generators/index.ts';
 import type { ProposerMetrics } from './metrics.ts';
-import { describeChanges, signalReport } from './report.ts';
-import { assessRisk, changedParts } from './risk.ts';
+import { describeChanges, signalReport } from './report.pure.ts';
+import { assessRisk, changedParts } from './risk.pure.ts';
 
 type Trx = Transaction<Database>;
 
@@ -208,8 +210,8 @@ async function handleSession(trx: Trx, trigger: SessionTriggered, deps: Deps): P
     proposal_id: tested!.proposalId,
     mode,
     traffic_split: split,
-    salt: freshSalt(),
-    candidate_share: (mode === 'ab' ? split.candidateBasisPoints : split.shadowSampleBasisPoints) / 10_000,
+    salt: randomUUID(),
+    candidate_share: candidateShare(mode, split),
     started_at: now,
     policy: judgedBy,
     ramp_schedule: rampSchedule(policy),

@@ -2,10 +2,10 @@ import { join } from 'node:path';
 import grpc from '@grpc/grpc-js';
 import protoLoader from '@grpc/proto-loader';
 import { packageRoot } from '../../lib/package-root.ts';
-import type { Assignment } from './decide.ts';
-import type { RouterCore } from './core.ts';
+import type { Assignment } from './decide.pure.ts';
+import type { RouterCore } from './assigner.ts';
 import type { RouterMetrics } from './metrics.ts';
-import { bearerCheck, parseAssignRequest } from './request.ts';
+import { bearerCheck, parseAssignRequest } from './request.pure.ts';
 
 /**
  * learnloop.router.v1.Router/Assign (schemas/router.proto) and grpc.health.v1.Health/Check, on their own port. No

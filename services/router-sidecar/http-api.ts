@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody, type RouteHandler } from '../../lib/http.ts';
-import type { RouterCore } from './core.ts';
+import type { RouterCore } from './assigner.ts';
 import type { RouterMetrics } from './metrics.ts';
-import { openApiDocument } from './openapi.ts';
-import { bearerCheck, parseAssignBody } from './request.ts';
+import { openApiDocument } from './openapi.pure.ts';
+import { bearerCheck, parseAssignBody } from './request.pure.ts';
 
 /**
  * The HTTP API, as routes for lib/http.ts's server (which answers /metrics, /healthz and /readyz before these):

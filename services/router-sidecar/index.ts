@@ -3,7 +3,7 @@ import { createKafka } from '../../lib/kafka/client.ts';
 import { createSerde } from '../../lib/kafka/serde.ts';
 import type { ServiceDefinition } from '../../lib/service.ts';
 import { startRouter } from './router.ts';
-import { routerSettingsSchema } from './settings.ts';
+import { routerSettingsSchema } from './settings.pure.ts';
 
 /**
  * router-sidecar: which agent version serves each run. Sticky hashed assignment, ramp, shadow sampling, run tagging,

@@ -1,6 +1,6 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { experimentStatusSymbols } from '../../lib/contracts/types.generated.ts';
-import { failSafeReasons, outcomes, type FailSafeReason, type Outcome } from './decide.ts';
+import { failSafeReasons, outcomes, type FailSafeReason, type Outcome } from './decide.pure.ts';
 
 /**
  * The router's metrics. Every label is bounded: transport (http, grpc), outcome and reason from fixed lists, topic

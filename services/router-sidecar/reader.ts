@@ -5,6 +5,7 @@ import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kaf
 import { backoffDelay } from '../../lib/kafka/retry.ts';
 import type { Serde } from '../../lib/kafka/serde.ts';
 import type { Logger } from '../../lib/logging.ts';
+import { createSleeper } from '../../lib/sleeper.ts';
 import {
   recordPosition,
   recordProbe,
@@ -12,10 +13,10 @@ import {
   stateAgeMs,
   type Freshness,
   type PartitionEnd,
-} from './freshness.ts';
+} from './freshness.pure.ts';
 import type { RouterMetrics } from './metrics.ts';
-import { checkExperimentState, checkVersionPromoted } from './records.ts';
-import { applyExperimentState, applyPromotion, removeExperiment, type Table } from './table.ts';
+import { checkExperimentState, checkVersionPromoted } from './records.pure.ts';
+import { applyExperimentState, applyPromotion, removeExperiment, type Table } from './table.pure.ts';
 
 /**
  * Reads learning.experiment.state.v1 and learning.version.promoted.v1 from the beginning into the table, like a
@@ -57,17 +58,8 @@ export function startStateReader(options: StateReaderOptions): StateReader {
   let stopped = false;
   let consumer: Consumer | undefined;
   let admin: Admin | undefined;
-  const wakeups = new Set<() => void>();
-  const wait = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        wakeups.delete(done);
-        resolve();
-      }
-      wakeups.add(done);
-    });
+  // Cut short by stop(): the backoff, the probe interval, and the wait while a consumer runs.
+  const pause = createSleeper();
 
   /** Decodes one record, waiting out a registry outage (the record may be fine); null for an undecodable one. */
   async function decode(message: KafkaMessage, topic: string, payload: EachBatchPayload): Promise<unknown> {
@@ -182,7 +174,7 @@ export function startStateReader(options: StateReaderOptions): StateReader {
     for (const topic of topics) await c.subscribe({ topic, fromBeginning: true });
     // Offsets resolved record by record: a batch cut short (stopping) is not taken as read.
     await c.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch, partitionsConsumedConcurrently: 1 });
-    if (!stopped) await Promise.race([ended, new Promise<void>((resolve) => wakeups.add(resolve))]);
+    if (!stopped) await Promise.race([ended, pause.sleep(Number.POSITIVE_INFINITY)]);
   }
 
   async function supervise(): Promise<void> {
@@ -196,7 +188,7 @@ export function startStateReader(options: StateReaderOptions): StateReader {
       if (stopped) return; // stop() disconnects, with a time limit
       await consumer?.disconnect().catch(() => {});
       consumer = undefined;
-      await wait(backoffDelay(attempt, 500, 10_000));
+      await pause.sleep(backoffDelay(attempt, 500, 10_000));
     }
   }
 
@@ -231,7 +223,7 @@ export function startStateReader(options: StateReaderOptions): StateReader {
       }
       metrics.stateAge.set(stateAgeMs(freshness, Date.now()) / 1000);
       options.onProbe?.();
-      await wait(probeIntervalMs);
+      await pause.sleep(probeIntervalMs);
     }
   }
 
@@ -241,7 +233,7 @@ export function startStateReader(options: StateReaderOptions): StateReader {
   return {
     async stop() {
       stopped = true;
-      for (const wake of [...wakeups]) wake();
+      pause.close();
       // A consumer still rejoining after an outage (or still connecting) finishes only when that ends; the process is
       // stopping anyway, so the wait is bounded.
       const done = (async () => {

@@ -4,13 +4,13 @@ import type { TopicName } from '../../lib/contracts/types.generated.ts';
 import { portInUse, startOpsServer, type OpsServer } from '../../lib/http.ts';
 import type { Serde } from '../../lib/kafka/serde.ts';
 import type { Logger } from '../../lib/logging.ts';
-import { createRouterCore, type RouterCore } from './core.ts';
-import { createFreshness } from './freshness.ts';
+import { createRouterCore, type RouterCore } from './assigner.ts';
+import { createFreshness } from './freshness.pure.ts';
 import { startGrpcServer, type RunningGrpcServer } from './grpc.ts';
 import { httpApiRoutes } from './http-api.ts';
 import { countExperiments, routerMetrics } from './metrics.ts';
 import { startStateReader } from './reader.ts';
-import { createTable } from './table.ts';
+import { createTable } from './table.pure.ts';
 import { kafkaTagTransport, startTagger, type Tagger, type TagTransport } from './tagger.ts';
 
 /** Wires the router: state reader → table → core ← HTTP and gRPC; core → tagger → Kafka. */

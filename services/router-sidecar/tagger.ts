@@ -4,9 +4,10 @@ import { createProducer } from '../../lib/kafka/client.ts';
 import { backoffDelay } from '../../lib/kafka/retry.ts';
 import type { Serde } from '../../lib/kafka/serde.ts';
 import type { Logger } from '../../lib/logging.ts';
-import type { TagDraft } from './decide.ts';
+import { createSleeper } from '../../lib/sleeper.ts';
+import type { TagDraft } from './decide.pure.ts';
 import type { RouterMetrics } from './metrics.ts';
-import { toRunAssigned } from './tags.ts';
+import { toRunAssigned } from './tags.pure.ts';
 
 /**
  * Publishes the tags of enrolled runs to agent.run.assigned.v1 off the request path: requests append to a bounded
@@ -108,25 +109,13 @@ export function startTagger(options: TaggerOptions): Tagger {
   /** Set when stop() gave up waiting: the loop ends at its next turn, whatever it holds. */
   let halted = false;
   let drainDeadline = Number.POSITIVE_INFINITY;
-  let wake: (() => void) | undefined;
-
+  // Pauses end early when nudged (new tags, stop); a nudge while no pause is in progress is not kept: the loop looks at
+  // the buffer before it pauses again.
+  const idle = createSleeper();
   const nudge = () => {
-    const w = wake;
-    wake = undefined;
-    w?.();
+    if (idle.sleeping) idle.wake();
   };
-  /** Sleeps `ms`, or until nudged (new tags, stop). */
-  const pause = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        wake = undefined;
-        resolve();
-      }, ms);
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+  const pause = (ms: number) => idle.sleep(ms);
   const updateGauges = () => {
     metrics.tagBuffer.set(buffer.length);
     metrics.taggingAvailable.set(available() ? 1 : 0);
@@ -194,7 +183,7 @@ export function startTagger(options: TaggerOptions): Tagger {
       for (const tag of tags) buffer.push(tag);
       metrics.tagsEnqueued.inc(tags.length);
       if (buffer.length >= batchSize) nudge();
-      else if (wake !== undefined && buffer.length === tags.length) nudge();
+      else if (buffer.length === tags.length) nudge();
     },
     pending: () => buffer.length,
     async stop() {

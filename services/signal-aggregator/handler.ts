@@ -1,24 +1,12 @@
 import type { RunCompleted, RunEvaluated } from '../../lib/contracts/types.generated.ts';
 import type { BatchHandler, ConsumedEvent, EmittedEvent } from '../../lib/kafka/batch.ts';
+import { countedKey } from './counted-key.pure.ts';
 import type { Logger } from '../../lib/logging.ts';
 import type { AggregatorMetrics } from './metrics.ts';
 import { openTriggeredSession } from './open-session.ts';
 import { firstCounted, lockWindows, policiesOf, saveWindows, situationOf } from './store.ts';
-import { crossedThresholds, decideThresholdTrigger } from './thresholds.ts';
-import { applyEvaluation, applyRun, summarise, trailingCostPerRun } from './window.ts';
-
-/**
- * A run counts once per (runId, arm), an evaluation once per (runId, arm, evaluator): the consumer runtime already
- * drops a repeated eventId, this also drops the same run re-sent under a new one.
- */
-export function countedKey(event: ConsumedEvent): string {
-  if (event.topic === 'agent.run.completed.v1') {
-    const run = event.value as RunCompleted;
-    return JSON.stringify(['run', run.runId, run.arm]);
-  }
-  const evaluation = event.value as RunEvaluated;
-  return JSON.stringify(['evaluation', evaluation.runId, evaluation.arm, evaluation.evaluatorId]);
-}
+import { crossedThresholds, decideThresholdTrigger } from './thresholds.pure.ts';
+import { applyEvaluation, applyRun, summarise, trailingCostPerRun } from './window.pure.ts';
 
 const kindOf = (event: ConsumedEvent) => (event.topic === 'agent.run.completed.v1' ? 'run' : 'evaluation');
 

@@ -1,7 +1,7 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely } from 'kysely';
 import type { TopicName } from '../../lib/contracts/types.generated.ts';
 import type { Database } from '../../lib/db/schema.ts';
-import { writeOutbox } from '../../lib/kafka/outbox.ts';
+import { writeEvents } from '../../lib/kafka/outbox.ts';
 import type { Serde } from '../../lib/kafka/serde.ts';
 import type { Logger } from '../../lib/logging.ts';
 import type { LearningPolicy } from '../../lib/policy/policy.ts';
@@ -9,10 +9,10 @@ import { resolvePolicy } from '../../lib/policy/resolve.ts';
 import type { AggregatorMetrics } from './metrics.ts';
 import { openTriggeredSession } from './open-session.ts';
 import { latestSlot, slotKey } from '../../lib/policy/schedule.ts';
-import { decideScheduled } from './schedule.ts';
+import { decideScheduled } from './schedule.pure.ts';
 import { lockWindows, saveWindows, situationOf } from './store.ts';
-import { crossedThresholds, type NoTriggerReason } from './thresholds.ts';
-import { trailingCostPerRun, summarise } from './window.ts';
+import { crossedThresholds, type NoTriggerReason } from './thresholds.pure.ts';
+import { trailingCostPerRun, summarise } from './window.pure.ts';
 
 export interface SchedulerDeps {
   db: Kysely<Database>;
@@ -56,15 +56,7 @@ export function createScheduler(deps: SchedulerDeps) {
         now: now(),
       });
       if (!opened.ok) return { fired: false, reason: opened.reason };
-      const value = await deps.serde.encode('learning.session.triggered.v1', opened.event);
-      await writeOutbox(trx, deps.producer, [
-        {
-          topic: deps.physicalName('learning.session.triggered.v1'),
-          key: Buffer.from(agentId, 'utf8'),
-          value,
-          eventId: opened.event.eventId,
-        },
-      ]);
+      await writeEvents(trx, deps, [{ topic: 'learning.session.triggered.v1', key: agentId, value: opened.event }]);
       await saveWindows(trx, new Map([[agentId, window]]));
       return { fired: true };
     });
@@ -72,13 +64,21 @@ export function createScheduler(deps: SchedulerDeps) {
 
   async function tick(): Promise<void> {
     const at = now();
-    const { rows } = await sql<{
-      agent_id: string;
-      policy: unknown;
-    }>`SELECT w.agent_id, p.policy FROM aggregator_windows w
-      LEFT JOIN LATERAL (SELECT policy FROM policies WHERE agent_id = w.agent_id ORDER BY version DESC LIMIT 1) p ON true`.execute(
-      deps.db,
-    );
+    const rows = await deps.db
+      .selectFrom('aggregator_windows as w')
+      .leftJoinLateral(
+        (eb) =>
+          eb
+            .selectFrom('policies')
+            .select('policy')
+            .whereRef('policies.agent_id', '=', 'w.agent_id')
+            .orderBy('version', 'desc')
+            .limit(1)
+            .as('p'),
+        (join) => join.onTrue(),
+      )
+      .select(['w.agent_id', 'p.policy'])
+      .execute();
     const bySchedule = new Map<
       string,
       { slot: string; slotTime: Date; agents: Array<{ agentId: string; policy: LearningPolicy }> }
@@ -104,8 +104,12 @@ export function createScheduler(deps: SchedulerDeps) {
       bySchedule.set(scheduleKey, group);
     }
     for (const [scheduleKey, { slot, slotTime, agents }] of bySchedule) {
-      const { rows: taken } = await sql<{ agent_id: string }>`SELECT agent_id FROM sessions WHERE slot = ${slot}
-        AND agent_id = ANY(${agents.map((a) => a.agentId)}::text[])`.execute(deps.db);
+      const taken = await deps.db
+        .selectFrom('sessions')
+        .select('agent_id')
+        .where('slot', '=', slot)
+        .where((eb) => eb('agent_id', '=', eb.fn.any(eb.val(agents.map((a) => a.agentId)))))
+        .execute();
       const done = new Set(taken.map((r) => r.agent_id));
       for (const { agentId, policy } of agents) {
         if (done.has(agentId)) continue;

@@ -1,9 +1,11 @@
 import { sql, type Transaction } from 'kysely';
-import { activeExperimentStatuses, openSessionStatuses, type Database } from '../../lib/db/schema.ts';
+import { openSessionStatuses, type Database } from '../../lib/db/schema.ts';
+import { activeStatuses } from '../../lib/experiments/status.pure.ts';
 import { defaultPolicy, type LearningPolicy } from '../../lib/policy/policy.ts';
 import { resolvePolicy } from '../../lib/policy/resolve.ts';
-import type { AgentSituation } from './thresholds.ts';
-import { emptyWindow, type AgentWindow } from './window.ts';
+import { getCurrentPolicies } from '../../lib/db/repositories/policies.ts';
+import type { AgentSituation } from './thresholds.pure.ts';
+import { emptyWindow, type AgentWindow } from './window.pure.ts';
 
 type Trx = Transaction<Database>;
 
@@ -14,18 +16,30 @@ type Trx = Transaction<Database>;
  */
 export async function lockWindows(trx: Trx, agentIds: readonly string[]): Promise<Map<string, AgentWindow>> {
   const sorted = [...new Set(agentIds)].sort();
-  await sql`INSERT INTO aggregator_windows (agent_id, state)
-    SELECT id, ${JSON.stringify(emptyWindow())}::jsonb FROM unnest(${sorted}::text[]) AS id ORDER BY id
-    ON CONFLICT (agent_id) DO NOTHING`.execute(trx);
-  const { rows } = await sql<{ agent_id: string; state: AgentWindow }>`SELECT agent_id, state FROM aggregator_windows
-    WHERE agent_id = ANY(${sorted}::text[]) ORDER BY agent_id FOR UPDATE`.execute(trx);
-  return new Map(rows.map((r) => [r.agent_id, r.state]));
+  await trx
+    .insertInto('aggregator_windows')
+    .columns(['agent_id', 'state'])
+    // One array parameter for all the batch's agents, in agent order.
+    .expression(
+      sql`SELECT id, ${JSON.stringify(emptyWindow())}::jsonb FROM unnest(${sorted}::text[]) AS id ORDER BY id`,
+    )
+    .onConflict((oc) => oc.column('agent_id').doNothing())
+    .execute();
+  const rows = await trx
+    .selectFrom('aggregator_windows')
+    .select(['agent_id', 'state'])
+    .where((eb) => eb('agent_id', '=', eb.fn.any(eb.val(sorted))))
+    .orderBy('agent_id')
+    .forUpdate()
+    .execute();
+  return new Map(rows.map((r) => [r.agent_id, r.state as AgentWindow]));
 }
 
 export async function saveWindows(trx: Trx, windows: ReadonlyMap<string, AgentWindow>): Promise<void> {
   if (windows.size === 0) return;
   const ids = [...windows.keys()];
   const states = ids.map((id) => JSON.stringify(windows.get(id)));
+  // UPDATE ... FROM unnest(...) AS s(columns): one array parameter per column, which kysely has no words for.
   await sql`UPDATE aggregator_windows AS w SET state = s.state::jsonb, updated_at = now()
     FROM unnest(${ids}::text[], ${states}::text[]) AS s(agent_id, state) WHERE w.agent_id = s.agent_id`.execute(trx);
 }
@@ -33,8 +47,13 @@ export async function saveWindows(trx: Trx, windows: ReadonlyMap<string, AgentWi
 /** Of `keys`, those not counted before, recorded as counted now. */
 export async function firstCounted(trx: Trx, keys: readonly string[]): Promise<Set<string>> {
   if (keys.length === 0) return new Set();
-  const { rows } = await sql<{ key: string }>`INSERT INTO aggregator_counted (key) SELECT unnest(${keys}::text[])
-    ON CONFLICT (key) DO NOTHING RETURNING key`.execute(trx);
+  const rows = await trx
+    .insertInto('aggregator_counted')
+    .columns(['key'])
+    .expression(sql`SELECT unnest(${keys}::text[])`)
+    .onConflict((oc) => oc.column('key').doNothing())
+    .returning('key')
+    .execute();
   return new Set(rows.map((r) => r.key));
 }
 
@@ -44,13 +63,8 @@ export async function policiesOf(
   agentIds: readonly string[],
   onInvalid: (agentId: string, errors: string[]) => void,
 ): Promise<Map<string, LearningPolicy>> {
-  const { rows } = await sql<{
-    agent_id: string;
-    policy: unknown;
-  }>`SELECT DISTINCT ON (agent_id) agent_id, policy FROM policies
-    WHERE agent_id = ANY(${[...agentIds]}::text[]) ORDER BY agent_id, version DESC`.execute(trx);
   const out = new Map<string, LearningPolicy>();
-  for (const { agent_id, policy } of rows) {
+  for (const { agent_id, policy } of (await getCurrentPolicies(trx, agentIds)).values()) {
     const resolved = resolvePolicy(policy);
     if (resolved.ok) out.set(agent_id, resolved.policy);
     else onInvalid(agent_id, resolved.errors);
@@ -66,15 +80,28 @@ export async function situationOf(
   window: AgentWindow,
   policy: LearningPolicy,
 ): Promise<AgentSituation> {
-  const { rows } = await sql<{ session_id: string | null; experiment_id: string | null }>`SELECT
-      (SELECT id FROM sessions WHERE agent_id = ${agentId} AND status = ANY(${[...openSessionStatuses]}::text[]) LIMIT 1) AS session_id,
-      (SELECT id FROM experiments WHERE agent_id = ${agentId} AND status = ANY(${[...activeExperimentStatuses]}::text[]) LIMIT 1) AS experiment_id`.execute(
-    trx,
-  );
+  const row = await trx
+    .selectNoFrom((eb) => [
+      eb
+        .selectFrom('sessions')
+        .select('id')
+        .where('agent_id', '=', agentId)
+        .where('status', 'in', openSessionStatuses)
+        .limit(1)
+        .as('session_id'),
+      eb
+        .selectFrom('experiments')
+        .select('id')
+        .where('agent_id', '=', agentId)
+        .where('status', 'in', activeStatuses)
+        .limit(1)
+        .as('experiment_id'),
+    ])
+    .executeTakeFirstOrThrow();
   return {
     paused: policy.paused,
-    openSessionId: rows[0]?.session_id ?? null,
-    runningExperimentId: rows[0]?.experiment_id ?? null,
+    openSessionId: row.session_id,
+    runningExperimentId: row.experiment_id,
     lastSessionAt: window.lastSessionAt,
   };
 }

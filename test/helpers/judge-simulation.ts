@@ -2,11 +2,11 @@ import { experimentPolicy } from '../../lib/policy/experiment.ts';
 import { defaultPolicy } from '../../lib/policy/policy.ts';
 import type { ExperimentPolicy, TrafficSplit } from '../../lib/contracts/types.generated.ts';
 import { absoluteDifference, confidenceSequence } from '../../lib/stats/confidence-sequence.ts';
-import { addCompletion, addEvaluation, addUnit, type Side } from '../../services/experiment-judge/accumulate.ts';
-import { emptySufficientStatistics } from '../../services/experiment-judge/analysis.ts';
-import type { ExperimentView, JudgeAction, JudgeMemory } from '../../services/experiment-judge/decision.ts';
-import type { ExperimentRecord } from '../../services/experiment-judge/model.ts';
-import { evaluate } from '../../services/experiment-judge/evaluate.ts';
+import { addCompletion, addEvaluation, addUnit, type Side } from '../../services/experiment-judge/accumulate.pure.ts';
+import { emptySufficientStatistics } from '../../services/experiment-judge/analysis.pure.ts';
+import type { ExperimentView, JudgeAction, JudgeMemory } from '../../services/experiment-judge/decision.pure.ts';
+import type { ExperimentRecord } from '../../services/experiment-judge/model.pure.ts';
+import { evaluate } from '../../services/experiment-judge/evaluate.pure.ts';
 
 /**
  * Simulated experiments for the judge's statistical tests (test/unit/judge/simulation.test.ts) and its benchmark

@@ -60,7 +60,7 @@ export const core = sqlMigration(
        -- One session per scheduled slot, ever: two replicas' cron backstops cannot both open one.
        CONSTRAINT sessions_slot_key UNIQUE (agent_id, slot)
      )`,
-    // Single flight (DESIGN §5): at most one session per agent that is not closed or failed.
+    // Single flight (docs/data-model.md): at most one session per agent that is not closed or failed.
     `CREATE UNIQUE INDEX sessions_single_flight ON sessions (agent_id) WHERE status NOT IN ('closed', 'failed')`,
     `CREATE INDEX sessions_status ON sessions (status)`,
     `CREATE INDEX sessions_agent_created ON sessions (agent_id, created_at DESC)`,
@@ -80,7 +80,7 @@ export const core = sqlMigration(
        FOREIGN KEY (agent_id, baseline_version_id) REFERENCES agent_versions (agent_id, id),
        FOREIGN KEY (agent_id, candidate_version_id) REFERENCES agent_versions (agent_id, id),
        CHECK (baseline_version_id <> candidate_version_id),
-       -- DESIGN §6: only a low-risk change can be promoted without a human.
+       -- Only a low-risk change can be promoted without a human.
        CHECK (NOT auto_eligible OR risk_tier = 'low')
      )`,
     `CREATE INDEX proposals_session ON proposals (session_id)`,
@@ -106,12 +106,12 @@ export const core = sqlMigration(
        decision jsonb,
        CHECK ((status IN ('promoted', 'failed', 'closed', 'inconclusive')) = (ended_at IS NOT NULL))
      )`,
-    // Single flight (DESIGN §5): at most one experiment per agent that is running, paused or awaiting approval.
+    // Single flight (docs/data-model.md): at most one experiment per agent that is running, paused or awaiting approval.
     `CREATE UNIQUE INDEX experiments_single_flight ON experiments (agent_id)
        WHERE status IN ('running', 'paused', 'awaiting_approval')`,
     `CREATE INDEX experiments_status ON experiments (status)`,
     `CREATE INDEX experiments_proposal ON experiments (proposal_id)`,
-    // The version check (DESIGN §5): an experiment's version only goes up, so its emitted states are totally ordered.
+    // The version check (docs/data-model.md): an experiment's version only goes up, so its emitted states are totally ordered.
     `CREATE FUNCTION experiments_version_increases() RETURNS trigger LANGUAGE plpgsql AS $$
      BEGIN
        IF NEW.version <= OLD.version THEN

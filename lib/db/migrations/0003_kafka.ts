@@ -1,7 +1,7 @@
 import { sqlMigration } from './statements.ts';
 
 /**
- * What the effectively-once consumer runtime keeps (DESIGN §5): input offsets, the outbox and its relay's position,
+ * What the effectively-once consumer runtime keeps (docs/consumer-runtime.md): input offsets, the outbox and its relay's position,
  * and the event ids already processed, all written in the same transaction as a service's own state.
  */
 export const kafka = sqlMigration(

@@ -37,7 +37,7 @@ export async function requestApproval(
   return { approval: pending, created: false };
 }
 
-/** Records a low-risk promotion's approval (DESIGN §6): decided at once as auto_approved, by the system. */
+/** Records a low-risk promotion's approval (docs/statistics.md): decided at once as auto_approved, by the system. */
 export async function recordAutoApproval(
   db: Db,
   input: {

@@ -12,7 +12,7 @@ export interface AuditEntry {
   /** What it happened to: ('experiment', id), ('approval', id), ... */
   subject_type: string;
   subject_id: string;
-  /** The evidence: statistics, thresholds, policy version, so that the decision can be recomputed (DESIGN §6). */
+  /** The evidence: statistics, thresholds, policy version, so that the decision can be recomputed (docs/statistics.md, Replaying a decision). */
   payload: JsonInput;
   /** Defaults to now; at millisecond precision, like the column. */
   at?: Date;

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Updateable } from 'kysely';
+import { activeStatuses, isTerminal } from '../../experiments/status.pure.ts';
 import { jsonb } from '../json.ts';
 import {
-  activeExperimentStatuses,
   type Db,
   type Experiment,
   type ExperimentMode,
@@ -10,8 +10,6 @@ import {
   type ExperimentsTable,
   type JsonInput,
 } from '../schema.ts';
-
-const terminal: ReadonlySet<ExperimentStatus> = new Set(['promoted', 'failed', 'closed', 'inconclusive']);
 
 export interface NewExperimentInput {
   id?: string;
@@ -65,13 +63,8 @@ export async function getActiveExperiment(db: Db, agentId: string): Promise<Expe
     .selectFrom('experiments')
     .selectAll()
     .where('agent_id', '=', agentId)
-    .where('status', 'in', activeExperimentStatuses)
+    .where('status', 'in', activeStatuses)
     .executeTakeFirst();
-}
-
-export async function listExperimentsByStatus(db: Db, statuses: readonly ExperimentStatus[]): Promise<Experiment[]> {
-  if (statuses.length === 0) return [];
-  return db.selectFrom('experiments').selectAll().where('status', 'in', statuses).orderBy('started_at').execute();
 }
 
 /** What a change may set. Identity, mode and start are fixed at insert; the version is the repository's to bump. */
@@ -95,7 +88,7 @@ export type UpdateExperimentResult =
   | { ok: false; reason: 'not_found' };
 
 /**
- * Applies `patch` only if the experiment is still at `expectedVersion`, and bumps its version by one (DESIGN §5): of two
+ * Applies `patch` only if the experiment is still at `expectedVersion`, and bumps its version by one (docs/data-model.md): of two
  * writers that read the same version, exactly one wins; the other gets `version_conflict` with the version to re-read.
  * Emit the returned row's state (with its version) in the same transaction.
  *
@@ -119,7 +112,7 @@ export async function updateExperiment(
   if (patch.ramp_step_index !== undefined) set.ramp_step_index = patch.ramp_step_index;
   if (patch.decision !== undefined) set.decision = patch.decision === null ? null : jsonb(patch.decision);
   if (patch.ended_at !== undefined) set.ended_at = patch.ended_at;
-  else if (patch.status !== undefined && terminal.has(patch.status)) set.ended_at = new Date();
+  else if (patch.status !== undefined && isTerminal(patch.status)) set.ended_at = new Date();
   const experiment = await db
     .updateTable('experiments')
     .set((eb) => ({ ...set, version: eb('version', '+', 1), updated_at: eb.fn<Date>('now', []) }))

@@ -16,6 +16,20 @@ export async function getCurrentPolicy(db: Db, agentId: string): Promise<Policy 
     .executeTakeFirst();
 }
 
+/** The newest policy version of each of the agents that has one. */
+export async function getCurrentPolicies(db: Db, agentIds: readonly string[]): Promise<Map<string, Policy>> {
+  if (agentIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('policies')
+    .selectAll()
+    .distinctOn('agent_id')
+    .where((eb) => eb('agent_id', '=', eb.fn.any(eb.val([...agentIds]))))
+    .orderBy('agent_id')
+    .orderBy('version', 'desc')
+    .execute();
+  return new Map(rows.map((r) => [r.agent_id, r]));
+}
+
 export async function getPolicyVersion(db: Db, agentId: string, version: number): Promise<Policy | undefined> {
   return db
     .selectFrom('policies')

@@ -12,7 +12,7 @@ export interface NewProposalInput {
   risk_tier: RiskTier;
   /** Low tier and the policy allows auto-promotion; the database refuses it on any other tier. */
   auto_eligible: boolean;
-  /** Structured reason codes (DESIGN §6). */
+  /** Structured reason codes (docs/proposer.md). */
   risk_reasons: JsonInput;
   generator: string;
   created_at?: Date;
@@ -33,14 +33,4 @@ export async function insertProposal(db: Db, input: NewProposalInput): Promise<P
 
 export async function getProposal(db: Db, id: string): Promise<Proposal | undefined> {
   return db.selectFrom('proposals').selectAll().where('id', '=', id).executeTakeFirst();
-}
-
-export async function listSessionProposals(db: Db, sessionId: string): Promise<Proposal[]> {
-  return db
-    .selectFrom('proposals')
-    .selectAll()
-    .where('session_id', '=', sessionId)
-    .orderBy('created_at')
-    .orderBy('id')
-    .execute();
 }

@@ -14,7 +14,7 @@ export interface RunInput {
 }
 
 /**
- * Records runs by (run_id, arm), the pair that is counted once (DESIGN §3): a redelivered run overwrites its row with
+ * Records runs by (run_id, arm), the pair that is counted once (docs/data-model.md): a redelivered run overwrites its row with
  * the same data. Returns, per input, whether its row is new, which is what a counter of runs should count. Within one
  * call a repeated (run_id, arm) is stored once (the last wins) and only its first occurrence can be new.
  */

@@ -1,5 +1,6 @@
 import type { LearningPolicy } from '../../../lib/policy/policy.ts';
-import { describeFetchError, parseProposals, readBounded, type Generator } from './types.ts';
+import { describeFetchError, readBounded } from './fetch.ts';
+import { parseProposals, type Generator } from './types.pure.ts';
 
 /** POSTs `{report, baseline}` to the configured URL and takes back `{proposals: [...]}`. */
 export function httpGenerator(settings: LearningPolicy['generator']): Generator {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { LearningPolicy } from '../../../lib/policy/policy.ts';
-import { describeFetchError, parseProposals, readBounded, type Generator } from './types.ts';
+import { describeFetchError, readBounded } from './fetch.ts';
+import { parseProposals, type Generator } from './types.pure.ts';
 
 const instructions = `You improve an AI agent's configuration from evidence of how it is failing.
 You receive JSON with "report" (the failure signals: thresholds crossed, failure categories with example runs, the

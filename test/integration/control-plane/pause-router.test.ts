@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { getExperiment } from '../../../lib/db/repositories/experiments.ts';
 import { createLogger } from '../../../lib/logging.ts';
-import type { Assignment } from '../../../services/router-sidecar/decide.ts';
+import type { Assignment } from '../../../services/router-sidecar/decide.pure.ts';
 import { startTestControlPlane } from '../../helpers/control-plane.ts';
 import { readEvents, seedExperiment, testPolicy } from '../../helpers/judge.ts';
 import { createCatalogTopics, topicPrefix } from '../../helpers/kafka-topics.ts';
@@ -13,7 +13,7 @@ import { freshDatabase } from '../../setup/database.ts';
 import { assign, publish, startTestRouter, waitFor } from '../router/support.ts';
 
 /**
- * DESIGN §5: pausing an agent sends its running experiment's traffic back to the baseline. The pause is a Postgres
+ * docs/control-plane.md: pausing an agent sends its running experiment's traffic back to the baseline. The pause is a Postgres
  * write whose state event the control plane's outbox relay publishes; the router applies it. The issue asks for the
  * baseline within 1 s of the pause.
  */

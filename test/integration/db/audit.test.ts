@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { auditHash, GENESIS_HASH } from '../../../lib/audit/chain.ts';
 import { verifyAuditChain } from '../../../lib/audit/verify.ts';
-import { auditCommand } from '../../../lib/cli/db.ts';
+import { auditCommand } from '../../../cli/db.ts';
 import { appendAudit, listAudit, type AuditEntry } from '../../../lib/db/repositories/audit.ts';
 import type { Db } from '../../../lib/db/schema.ts';
 import { freshDatabase, type FreshDatabase } from '../../setup/database.ts';

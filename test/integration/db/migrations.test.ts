@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { dbCommand } from '../../../lib/cli/db.ts';
+import { dbCommand } from '../../../cli/db.ts';
 import { migrateDown, migrateToLatest } from '../../../lib/db/migrate.ts';
 import { migrations } from '../../../lib/db/migrations/index.ts';
 import { freshDatabase, type FreshDatabase } from '../../setup/database.ts';

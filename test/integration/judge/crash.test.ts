@@ -2,8 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../../lib/audit/verify.ts';
-import type { JudgeState } from '../../../services/experiment-judge/model.ts';
-import { replayAuditEntry } from '../../../services/experiment-judge/replay.ts';
+import type { JudgeState } from '../../../services/experiment-judge/model.pure.ts';
+import { replayAuditEntry } from '../../../services/experiment-judge/replay.pure.ts';
 import {
   abRuns,
   eventually,

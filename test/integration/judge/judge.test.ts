@@ -5,7 +5,7 @@ import { decideApproval, getApproval } from '../../../lib/db/repositories/approv
 import { getAgent } from '../../../lib/db/repositories/agents.ts';
 import { getExperiment } from '../../../lib/db/repositories/experiments.ts';
 import { getSession } from '../../../lib/db/repositories/sessions.ts';
-import { replayAuditEntry } from '../../../services/experiment-judge/replay.ts';
+import { replayAuditEntry } from '../../../services/experiment-judge/replay.pure.ts';
 import {
   abRuns,
   eventually,
@@ -107,13 +107,7 @@ describe('experiment-judge on the real stack', () => {
     for (const row of audit) expect(replayAuditEntry(row)).toMatchObject({ matches: true });
     expect(await verifyAuditChain(database.db)).toMatchObject({ ok: true });
     // The join state of an ended experiment is dropped.
-    expect(
-      await database.db
-        .selectFrom('judge_runs' as never)
-        .selectAll()
-        .execute()
-        .catch(() => []),
-    ).toEqual([]);
+    expect(await database.db.selectFrom('judge_runs').selectAll().execute()).toEqual([]);
   });
 
   it('a high-risk winner: approval requested, then approved, then promoted (manual, the approver recorded)', async () => {

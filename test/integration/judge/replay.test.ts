@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { auditReplayCommand } from '../../../lib/cli/audit-replay.ts';
+import { auditReplayCommand } from '../../../cli/audit-replay.ts';
 import { appendAudit } from '../../../lib/db/repositories/audit.ts';
-import type { DecisionAuditPayload } from '../../../services/experiment-judge/actions.ts';
-import { addCompletion, addEvaluation } from '../../../services/experiment-judge/accumulate.ts';
-import { emptySufficientStatistics } from '../../../services/experiment-judge/analysis.ts';
-import { evaluate, type JudgeInputs } from '../../../services/experiment-judge/evaluate.ts';
+import type { DecisionAuditPayload } from '../../../services/experiment-judge/replay.pure.ts';
+import { addCompletion, addEvaluation } from '../../../services/experiment-judge/accumulate.pure.ts';
+import { emptySufficientStatistics } from '../../../services/experiment-judge/analysis.pure.ts';
+import { evaluate, type JudgeInputs } from '../../../services/experiment-judge/evaluate.pure.ts';
 import { seededRandom } from '../../helpers/judge-simulation.ts';
 import { useFreshDatabase } from '../../setup/database.ts';
 import { experiment, memory, policy, t0 } from '../../unit/judge/support.ts';

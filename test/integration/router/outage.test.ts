@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createKafka } from '../../../lib/kafka/client.ts';
 import { createSerde } from '../../../lib/kafka/serde.ts';
 import { createLogger } from '../../../lib/logging.ts';
-import type { Assignment } from '../../../services/router-sidecar/decide.ts';
+import type { Assignment } from '../../../services/router-sidecar/decide.pure.ts';
 import { kafkaTagTransport } from '../../../services/router-sidecar/tagger.ts';
 import { topicPrefix } from '../../helpers/kafka-topics.ts';
 import { createRouterTopics, experimentState } from '../../helpers/router.ts';

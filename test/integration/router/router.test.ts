@@ -5,7 +5,7 @@ import { createKafka } from '../../../lib/kafka/client.ts';
 import { createSerde } from '../../../lib/kafka/serde.ts';
 import { createShutdown } from '../../../lib/lifecycle.ts';
 import { createLogger } from '../../../lib/logging.ts';
-import type { Assignment } from '../../../services/router-sidecar/decide.ts';
+import type { Assignment } from '../../../services/router-sidecar/decide.pure.ts';
 import { loadServices, type GrpcAssignResponse } from '../../../services/router-sidecar/grpc.ts';
 import { routerSidecar } from '../../../services/router-sidecar/index.ts';
 import { topicPrefix } from '../../helpers/kafka-topics.ts';

@@ -5,7 +5,7 @@ import { Registry } from 'prom-client';
 import type { ExperimentState, RunAssigned, VersionPromoted } from '../../../lib/contracts/types.generated.ts';
 import type { Serde } from '../../../lib/kafka/serde.ts';
 import type { Logger } from '../../../lib/logging.ts';
-import type { Assignment } from '../../../services/router-sidecar/decide.ts';
+import type { Assignment } from '../../../services/router-sidecar/decide.pure.ts';
 import { startRouter, type RouterOptions, type RunningRouter } from '../../../services/router-sidecar/router.ts';
 import { readAll } from '../../helpers/kafka-topics.ts';
 

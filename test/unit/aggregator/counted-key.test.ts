@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ConsumedEvent } from '../../../lib/kafka/batch.ts';
-import { countedKey } from '../../../services/signal-aggregator/handler.ts';
+import { countedKey } from '../../../services/signal-aggregator/counted-key.pure.ts';
 
 const completed = (eventId: string, runId: string, arm: string | null): ConsumedEvent => ({
   topic: 'agent.run.completed.v1',

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultPolicy } from '../../../lib/policy/policy.ts';
 import { resolvePolicy } from '../../../lib/policy/resolve.ts';
 import { latestSlot, nextSlot, scheduleProblem, slotKey } from '../../../lib/policy/schedule.ts';
-import { decideScheduled } from '../../../services/signal-aggregator/schedule.ts';
+import { decideScheduled } from '../../../services/signal-aggregator/schedule.pure.ts';
 
 const free = { paused: false, openSessionId: null, runningExperimentId: null, lastSessionAt: null };
 const berlin = { enabled: true, cron: '0 3 * * *', timezone: 'Europe/Berlin' };

@@ -6,7 +6,7 @@ import {
   mergeSketches,
   quantile,
   sketchCount,
-} from '../../../services/signal-aggregator/sketch.ts';
+} from '../../../services/signal-aggregator/sketch.pure.ts';
 
 function exactQuantile(values: number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -5,7 +5,7 @@ import {
   crossedThresholds,
   decideThresholdTrigger,
   type AgentSituation,
-} from '../../../services/signal-aggregator/thresholds.ts';
+} from '../../../services/signal-aggregator/thresholds.pure.ts';
 
 const healthy: WindowSummary = {
   windowStart: new Date(0),

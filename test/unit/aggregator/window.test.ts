@@ -7,7 +7,7 @@ import {
   summarise,
   topFailureCategories,
   trailingCostPerRun,
-} from '../../../services/signal-aggregator/window.ts';
+} from '../../../services/signal-aggregator/window.pure.ts';
 
 const minute = 60_000;
 const settings = { lengthMs: 60 * minute, bucketMs: 5 * minute, graceMs: 5 * minute };

@@ -9,7 +9,7 @@ const ts = { type: 'long', logicalType: 'timestamp-millis' };
 const nullable = (type: unknown) => ({ type: ['null', type], default: null });
 const arm = { type: 'enum', name: 'Arm', symbols: ['baseline', 'candidate', 'shadow'] };
 
-/** DESIGN §3, field by field and in order: the contract producers outside learnloop rely on. */
+/** The input contract (docs/producers.md), field by field and in order: the contract producers outside learnloop rely on. */
 const inputContract: Record<string, Array<[string, unknown]>> = {
   'agent.run.completed.v1': [
     ['eventId', 'string'],
@@ -91,7 +91,7 @@ describe('schemas', () => {
     },
   );
 
-  it.each(Object.keys(inputContract))('%s has exactly the fields of DESIGN §3', (topic) => {
+  it.each(Object.keys(inputContract))('%s has exactly the fields of the input contract', (topic) => {
     const fields = schemaJson(topic as keyof typeof inputContract & 'agent.run.completed.v1').fields;
     const actual = fields.map((f) => {
       const { name, doc: _doc, ...rest } = f;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { openApiDocument } from '../../../services/control-plane/openapi.ts';
+import { openApiDocument } from '../../../services/control-plane/openapi.pure.ts';
 import { routes } from '../../../services/control-plane/routes.ts';
 
 type Operation = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compilePath, matchPath } from '../../../services/control-plane/paths.ts';
+import { compilePath, matchPath } from '../../../services/control-plane/paths.pure.ts';
 
 describe('route paths', () => {
   const policy = compilePath('/api/agents/{agentId}/learning/policy');

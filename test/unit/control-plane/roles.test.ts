@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { tokenRoles } from '../../../lib/db/schema.ts';
-import { allows, permissions, rolesAllowed } from '../../../services/control-plane/roles.ts';
+import { allows, permissions, rolesAllowed } from '../../../services/control-plane/roles.pure.ts';
 
 // The rule as the issue and docs/control-plane.md state it, written out: viewer reads; operator changes agents,
 // policies and pause; approver decides approvals; admin manages tokens and may do all of it.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseMigrateArgs } from '../../../lib/cli/db.ts';
+import { parseMigrateArgs } from '../../../cli/db.ts';
 import { asStored, jsonb } from '../../../lib/db/json.ts';
 import { agentVersionId } from '../../../lib/db/repositories/agents.ts';
 

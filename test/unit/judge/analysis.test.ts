@@ -8,12 +8,12 @@ import {
   addUnit,
   completionValues,
   evaluationValues,
-} from '../../../services/experiment-judge/accumulate.ts';
+} from '../../../services/experiment-judge/accumulate.pure.ts';
 import {
   analyse,
   emptySufficientStatistics,
   type SufficientStatistics,
-} from '../../../services/experiment-judge/analysis.ts';
+} from '../../../services/experiment-judge/analysis.pure.ts';
 import { seededRandom } from '../../helpers/judge-simulation.ts';
 import { policy } from './support.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decide, decideOnApproval, rampSplit } from '../../../services/experiment-judge/decision.ts';
+import { decide, decideOnApproval, rampSplit } from '../../../services/experiment-judge/decision.pure.ts';
 import {
   analysis,
   experiment,

@@ -1,10 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ExperimentPolicy, ExperimentStatus, Moments } from '../../../lib/contracts/types.generated.ts';
-import { emptySufficientStatistics, type SufficientStatistics } from '../../../services/experiment-judge/analysis.ts';
-import type { ExperimentView, JudgeMemory } from '../../../services/experiment-judge/decision.ts';
-import { evaluate, type JudgeInputs } from '../../../services/experiment-judge/evaluate.ts';
-import { measureOf, type ArmMoments } from '../../../services/experiment-judge/measures.ts';
+import {
+  emptySufficientStatistics,
+  type SufficientStatistics,
+} from '../../../services/experiment-judge/analysis.pure.ts';
+import type { ExperimentView, JudgeMemory } from '../../../services/experiment-judge/decision.pure.ts';
+import { evaluate, type JudgeInputs } from '../../../services/experiment-judge/evaluate.pure.ts';
+import { measureOf, type ArmMoments } from '../../../services/experiment-judge/measures.pure.ts';
 import { hour, t0 } from './support.ts';
 
 // Properties of the whole judge (statistics then decision) over arbitrary data, policies, experiments and times.

@@ -6,8 +6,8 @@ import type {
 } from '../../../lib/contracts/types.generated.ts';
 import { experimentPolicy } from '../../../lib/policy/experiment.ts';
 import { defaultPolicy } from '../../../lib/policy/policy.ts';
-import type { Analysis } from '../../../services/experiment-judge/analysis.ts';
-import type { DecisionInput, ExperimentView, JudgeMemory } from '../../../services/experiment-judge/decision.ts';
+import type { Analysis } from '../../../services/experiment-judge/analysis.pure.ts';
+import type { DecisionInput, ExperimentView, JudgeMemory } from '../../../services/experiment-judge/decision.pure.ts';
 
 /** Hand-made decision inputs for the decision table: every test starts from "everything passes" and breaks one thing. */
 

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { AgentConfig } from '../../../lib/agents/config.ts';
 import type { SessionTriggered } from '../../../lib/contracts/types.generated.ts';
 import { resolvePolicy } from '../../../lib/policy/resolve.ts';
-import { playbookGenerator } from '../../../services/proposer/generators/playbook.ts';
-import { parseProposals } from '../../../services/proposer/generators/types.ts';
-import { signalReport } from '../../../services/proposer/report.ts';
+import { playbookGenerator } from '../../../services/proposer/generators/playbook.pure.ts';
+import { parseProposals } from '../../../services/proposer/generators/types.pure.ts';
+import { signalReport } from '../../../services/proposer/report.pure.ts';
 
 const baseline: AgentConfig = {
   instructions: 'Be helpful.',

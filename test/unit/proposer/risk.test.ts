@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AgentConfig } from '../../../lib/agents/config.ts';
 import { defaultPolicy, type LearningPolicy } from '../../../lib/policy/policy.ts';
-import { assessRisk, editRatio } from '../../../services/proposer/risk.ts';
+import { assessRisk, editRatio } from '../../../services/proposer/risk.pure.ts';
 
 const words = (n: number, word = 'alpha') => Array.from({ length: n }, (_, i) => `${word}${i}`).join(' ');
 const baseline: AgentConfig = {

@@ -3,20 +3,20 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOpsServer, type OpsServer } from '../../../lib/http.ts';
 import { createLogger } from '../../../lib/logging.ts';
-import { createRouterCore, type TagSink } from '../../../services/router-sidecar/core.ts';
-import type { TagDraft } from '../../../services/router-sidecar/decide.ts';
-import { createFreshness, recordProbe } from '../../../services/router-sidecar/freshness.ts';
+import { createRouterCore, type TagSink } from '../../../services/router-sidecar/assigner.ts';
+import type { TagDraft } from '../../../services/router-sidecar/decide.pure.ts';
+import { createFreshness, recordProbe } from '../../../services/router-sidecar/freshness.pure.ts';
 import {
   loadServices,
   startGrpcServer,
   type GrpcAssignResponse,
   type RunningGrpcServer,
 } from '../../../services/router-sidecar/grpc.ts';
-import { bucketOf } from '../../../services/router-sidecar/hash.ts';
+import { bucketOf } from '../../../services/router-sidecar/hash.pure.ts';
 import { httpApiRoutes } from '../../../services/router-sidecar/http-api.ts';
 import { routerMetrics } from '../../../services/router-sidecar/metrics.ts';
-import { openApiDocument } from '../../../services/router-sidecar/openapi.ts';
-import { applyExperimentState, createTable } from '../../../services/router-sidecar/table.ts';
+import { openApiDocument } from '../../../services/router-sidecar/openapi.pure.ts';
+import { applyExperimentState, createTable } from '../../../services/router-sidecar/table.pure.ts';
 import { experimentState } from '../../helpers/router.ts';
 
 /** The HTTP and gRPC transports over an in-memory state (no Kafka): the boundary, auth and answers. */

@@ -6,15 +6,15 @@ import {
   recordProbe,
   resetPositions,
   stateAgeMs,
-} from '../../../services/router-sidecar/freshness.ts';
-import { checkExperimentState, checkVersionPromoted } from '../../../services/router-sidecar/records.ts';
+} from '../../../services/router-sidecar/freshness.pure.ts';
+import { checkExperimentState, checkVersionPromoted } from '../../../services/router-sidecar/records.pure.ts';
 import {
   bearerCheck,
   MAX_ID_LENGTH,
   parseAssignBody,
   parseAssignRequest,
-} from '../../../services/router-sidecar/request.ts';
-import { runAssignedEventId, toRunAssigned } from '../../../services/router-sidecar/tags.ts';
+} from '../../../services/router-sidecar/request.pure.ts';
+import { runAssignedEventId, toRunAssigned } from '../../../services/router-sidecar/tags.pure.ts';
 import { experimentState, promotion } from '../../helpers/router.ts';
 
 describe('assign requests', () => {

@@ -1,15 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { experimentStatusSymbols, type ExperimentState } from '../../../lib/contracts/types.generated.ts';
-import { decide, type Conditions } from '../../../services/router-sidecar/decide.ts';
-import {
-  abArm,
-  BASELINE_START,
-  experimentProblem,
-  inShadowSample,
-} from '../../../services/router-sidecar/experiment.ts';
-import { bucketOf } from '../../../services/router-sidecar/hash.ts';
-import { applyExperimentState, applyPromotion, type AgentView } from '../../../services/router-sidecar/table.ts';
+import { decide, type Conditions } from '../../../services/router-sidecar/decide.pure.ts';
+import { abArm, BASELINE_START, inShadowSample } from '../../../lib/experiments/buckets.pure.ts';
+import { experimentProblem } from '../../../services/router-sidecar/experiment.pure.ts';
+import { bucketOf } from '../../../services/router-sidecar/hash.pure.ts';
+import { applyExperimentState, applyPromotion, type AgentView } from '../../../services/router-sidecar/table.pure.ts';
 import { experimentState, promotion, shadowState } from '../../helpers/router.ts';
 
 const ok: Conditions = {

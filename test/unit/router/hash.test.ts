@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BUCKETS, bucketOf, bucketer, murmur3x86_32, utf8 } from '../../../services/router-sidecar/hash.ts';
+import { BUCKETS } from '../../../lib/experiments/buckets.pure.ts';
+import { bucketOf, bucketer, murmur3x86_32, utf8 } from '../../../services/router-sidecar/hash.pure.ts';
 
 const hashText = (text: string, seed = 0) => {
   const bytes = new TextEncoder().encode(text);

@@ -1,14 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ExperimentState } from '../../../lib/contracts/types.generated.ts';
-import { supersedes } from '../../../services/router-sidecar/experiment.ts';
+import { supersedes } from '../../../services/router-sidecar/experiment.pure.ts';
 import {
   applyExperimentState,
   applyPromotion,
   liveVersion,
   removeExperiment,
   type AgentView,
-} from '../../../services/router-sidecar/table.ts';
+} from '../../../services/router-sidecar/table.pure.ts';
 import { experimentState, promotion } from '../../helpers/router.ts';
 
 const applyAll = (states: readonly ExperimentState[]) => {

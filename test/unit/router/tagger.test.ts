@@ -3,7 +3,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { RunAssigned } from '../../../lib/contracts/types.generated.ts';
 import { createLogger } from '../../../lib/logging.ts';
-import type { TagDraft } from '../../../services/router-sidecar/decide.ts';
+import type { TagDraft } from '../../../services/router-sidecar/decide.pure.ts';
 import { routerMetrics } from '../../../services/router-sidecar/metrics.ts';
 import { startTagger, type TagTransport } from '../../../services/router-sidecar/tagger.ts';
 

@@ -1,0 +1,226 @@
+import { z } from 'zod';
+import { agentConfigSchema } from '../agents/config.ts';
+import {
+  approvalDecisions,
+  experimentModes,
+  experimentStatuses,
+  riskTiers,
+  sessionStatuses,
+  sessionTriggers,
+  tokenRoles,
+} from '../db/schema.ts';
+
+/**
+ * The control plane API's request and response shapes, shared by its server (services/control-plane) and the CLI
+ * (cli/control.ts): validation, the handlers' types (z.infer), the CLI's reading of the answers and the OpenAPI
+ * document all come from these. Requests are strict (an unknown field is an error, named); timestamps are ISO 8601.
+ */
+
+const id = z.string().min(1, 'must not be empty').max(512, 'must be at most 512 characters');
+const reason = z.string().trim().min(1, 'must not be empty').max(2000, 'must be at most 2000 characters');
+const timestamp = z.iso.datetime();
+const limit = (max: number, fallback: number) => z.coerce.number().int().min(1).max(max).default(fallback);
+
+// Requests.
+
+export const registerAgentBody = z.strictObject({ name: z.string().trim().min(1).max(200).optional() });
+export const registerVersionBody = z.strictObject({
+  config: agentConfigSchema,
+  /** Make it the live version at once (as POST .../live would). */
+  live: z.boolean().default(false),
+  reason: reason.optional(),
+});
+export const setLiveBody = z.strictObject({ versionId: id, reason: reason.optional() });
+export const policyQuery = z.strictObject({
+  version: z.coerce.number().int().positive().max(2_147_483_647).optional(),
+});
+export const setPolicyBody = z.strictObject({
+  /** The agent's overrides of the central policy: the whole set (what is left out falls back to the default). */
+  policy: z.record(z.string(), z.unknown()),
+  /** Compare-and-set: refused with 409 unless this is still the current version (0: the agent has none). */
+  expectedVersion: z.number().int().nonnegative().optional(),
+  reason: reason.optional(),
+});
+export const pauseBody = z.strictObject({ reason });
+export const resumeBody = z.strictObject({ reason: reason.optional() });
+export const startSessionBody = z.strictObject({ reason });
+export const experimentsQuery = z.strictObject({
+  status: z.enum(['active', 'all']).default('all'),
+  limit: limit(100, 20),
+});
+export const approvalsQuery = z.strictObject({
+  status: z.enum(['pending', 'decided', 'all']).default('pending'),
+  agentId: id.optional(),
+  limit: limit(500, 100),
+});
+export const decisionBody = z.strictObject({ decision: z.enum(['approved', 'rejected']), reason: reason.optional() });
+export const auditQuery = z.strictObject({
+  agentId: id.optional(),
+  subjectType: id.optional(),
+  subjectId: id.optional(),
+  /** Paging: the `nextBeforeId` of the previous page. */
+  beforeId: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+  limit: limit(1000, 100),
+});
+export const createTokenBody = z.strictObject({ name: z.string().trim().min(1).max(200), role: z.enum(tokenRoles) });
+
+// Responses.
+
+export const agentView = z.object({
+  id: z.string(),
+  name: z.string(),
+  liveVersionId: z.string().nullable(),
+  createdAt: timestamp,
+});
+export const agentDetailView = agentView.extend({
+  versions: z.array(z.object({ id: z.string(), createdAt: timestamp })),
+});
+export const versionView = z.object({
+  id: z.string(),
+  agentId: z.string(),
+  config: z.unknown(),
+  createdAt: timestamp,
+  created: z.boolean(),
+  live: z.boolean(),
+});
+
+export const policyView = z.object({
+  agentId: z.string(),
+  /** 0: no policy stored, the central defaults apply. */
+  version: z.number().int(),
+  /** The effective policy: the overrides laid over the central defaults. */
+  policy: z.record(z.string(), z.unknown()),
+  overrides: z.record(z.string(), z.unknown()),
+  paused: z.boolean(),
+  createdAt: timestamp.nullable(),
+  createdBy: z.string().nullable(),
+});
+
+export const trafficSplitView = z.object({
+  candidateBasisPoints: z.number().int(),
+  baselineBasisPoints: z.number().int(),
+  shadowSampleBasisPoints: z.number().int(),
+});
+
+export const approvalView = z.object({
+  id: z.string(),
+  experimentId: z.string(),
+  agentId: z.string(),
+  proposalId: z.string(),
+  status: z.enum(['pending', ...approvalDecisions]),
+  approver: z.string().nullable(),
+  reason: z.string().nullable(),
+  requestedAt: timestamp,
+  expiresAt: timestamp.nullable(),
+  decidedAt: timestamp.nullable(),
+  /** Pending past its expiry: the judge rejects it on its next look. */
+  expired: z.boolean(),
+  riskTier: z.enum(riskTiers),
+  summary: z.string().nullable(),
+  baselineVersionId: z.string(),
+  candidateVersionId: z.string(),
+  sessionId: z.string(),
+  sessionTrigger: z.enum(sessionTriggers),
+  sessionStartedBy: z.string().nullable(),
+});
+export const decisionView = z.object({ approval: approvalView, applied: z.boolean() });
+
+export const experimentView = z.object({
+  id: z.string(),
+  agentId: z.string(),
+  status: z.enum(experimentStatuses),
+  mode: z.enum(experimentModes),
+  version: z.number().int(),
+  trafficSplit: trafficSplitView,
+  rampStepIndex: z.number().int(),
+  startedAt: timestamp,
+  updatedAt: timestamp,
+  endedAt: timestamp.nullable(),
+  proposal: z.object({
+    id: z.string(),
+    riskTier: z.enum(riskTiers),
+    autoEligible: z.boolean(),
+    summary: z.string().nullable(),
+    baselineVersionId: z.string(),
+    candidateVersionId: z.string(),
+  }),
+  /** Runs counted per arm: as the judge has counted them (shadow: runs of the candidate on baseline inputs). */
+  armCounts: z.object({ baseline: z.number().int(), candidate: z.number().int(), shadow: z.number().int() }),
+  /** The judge's current statistics (ExperimentStatistics of learning.experiment.verdict.v1); null before it has seen a run. */
+  statistics: z.unknown().nullable(),
+  /** The latest decision: the final one for an ended experiment, else the last verdict. */
+  decision: z
+    .object({
+      action: z.string(),
+      reasons: z.array(z.object({ code: z.string(), detail: z.string().nullable() })),
+      at: timestamp.nullable(),
+    })
+    .nullable(),
+  latestApproval: approvalView.nullable(),
+});
+
+export const sessionView = z.object({
+  id: z.string(),
+  status: z.enum(sessionStatuses),
+  trigger: z.enum(sessionTriggers),
+  startedBy: z.string().nullable(),
+  reason: z.string().nullable(),
+  createdAt: timestamp,
+});
+
+export const statusView = z.object({
+  agentId: z.string(),
+  liveVersionId: z.string().nullable(),
+  /** on: sessions open on thresholds and the schedule; paused: none open, and a running experiment serves the baseline. */
+  continuousMode: z.enum(['on', 'paused']),
+  paused: z.object({ by: z.string(), reason: z.string().nullable(), at: timestamp }).nullable(),
+  policyVersion: z.number().int(),
+  schedule: z.object({ enabled: z.boolean(), cron: z.string(), timezone: z.string() }),
+  /** The backstop's next slot; null when the schedule is off or the agent is paused. */
+  nextScheduledRunAt: timestamp.nullable(),
+  thresholds: z.record(z.string(), z.number()),
+  autoPromoteLowRisk: z.boolean(),
+  openSession: sessionView.nullable(),
+  runningExperiment: experimentView.nullable(),
+});
+
+export const auditEntryView = z.object({
+  id: z.number().int(),
+  at: timestamp,
+  actor: z.string(),
+  action: z.string(),
+  agentId: z.string().nullable(),
+  subjectType: z.string(),
+  subjectId: z.string(),
+  payload: z.unknown(),
+  hash: z.string(),
+});
+export const auditPageView = z.object({ entries: z.array(auditEntryView), nextBeforeId: z.number().int().nullable() });
+
+export const tokenView = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: z.enum(tokenRoles),
+  createdBy: z.string(),
+  createdAt: timestamp,
+  revokedAt: timestamp.nullable(),
+});
+export const createdTokenView = tokenView.extend({ token: z.string() });
+
+export const pauseView = z.object({
+  agentId: z.string(),
+  paused: z.boolean(),
+  /** false: it was already so, nothing was written. */
+  changed: z.boolean(),
+  policyVersion: z.number().int(),
+  experiment: z.object({ id: z.string(), status: z.enum(experimentStatuses), version: z.number().int() }).nullable(),
+});
+
+export type AgentView = z.infer<typeof agentView>;
+export type PolicyView = z.infer<typeof policyView>;
+export type ApprovalView = z.infer<typeof approvalView>;
+export type ExperimentView = z.infer<typeof experimentView>;
+export type SessionView = z.infer<typeof sessionView>;
+export type StatusView = z.infer<typeof statusView>;
+export type TokenView = z.infer<typeof tokenView>;
+export type PauseView = z.infer<typeof pauseView>;
