@@ -32,7 +32,7 @@ export interface ControlPlaneOptions {
 
 export interface RunningControlPlane {
   port: number;
-  /** Ready for traffic: its relay has started, so that a pause is published as soon as it commits. */
+  /** Ready for traffic: its relay has started and is not stuck, so that a pause is published as soon as it commits. */
   ready(): boolean;
   stop(): Promise<void>;
 }
@@ -72,7 +72,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     }).catch(portInUse('LEARNLOOP_CONTROL_PLANE_PORT', options.host, options.port));
     return {
       port: server.port,
-      ready: () => relay.started(),
+      ready: () => relay.started() && relay.healthy(),
       stop: async () => {
         await server.close();
         await relay.stop();
