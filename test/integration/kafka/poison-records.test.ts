@@ -40,6 +40,12 @@ describe('one record too large for a dead letter', () => {
     const producer = kafka.producer();
     await producer.connect();
     await producer.send({ topic: `${prefix}.agent.run.completed.v1`, messages: [{ key: 'agent-a', value: poison }] });
+    // A careless producer's key: processed by its value, and counted.
+    const misKeyed = await serde.encode('agent.run.completed.v1', runCompleted('agent-b', 99));
+    await producer.send({
+      topic: `${prefix}.agent.run.completed.v1`,
+      messages: [{ key: 'someone-else', value: misKeyed }],
+    });
     await producer.disconnect();
     const runs = Array.from({ length: 20 }, (_, i) => runCompleted('agent-b', i));
     await produceRuns(kafka, serde, prefix, runs);
@@ -59,7 +65,8 @@ describe('one record too large for a dead letter', () => {
       await db.destroy();
     });
     await waitUntilDrained(kafka, db, groupId, `${prefix}.agent.run.completed.v1`, 60_000);
-    expect((await totals(db)).get('agent-b')?.runs).toBe(20);
+    expect((await totals(db)).get('agent-b')?.runs).toBe(21);
+    expect(await metricValue(metrics, 'learnloop_consumer_records_bad_key_total')).toBe(1);
     expect(runtime.relayHealthy()).toBe(true);
 
     const letters = await readAll(kafka, `${prefix}.learning.dlq.v1`);
