@@ -227,13 +227,15 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   async function updateBacklog(): Promise<void> {
     const row = await options.db
       .selectFrom('outbox')
-      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .select((eb) => [eb.fn.countAll<string>().as('n'), eb.fn.min('created_at').as('oldest')])
       .where('producer', '=', name)
       .where('id', '>', upto)
       .executeTakeFirst();
     backlog = Number(row?.n ?? 0);
     if (backlog === 0) lastProgress = Date.now();
     metrics.outboxBacklog.set({ producer: name }, backlog);
+    const oldest = row?.oldest ? new Date(row.oldest).getTime() : Date.now();
+    metrics.outboxOldestAge.set({ producer: name }, Math.max(0, (Date.now() - oldest) / 1000));
   }
 
   /** Holds the lock and publishes until stopped or until something fails; the caller retries after a backoff. */

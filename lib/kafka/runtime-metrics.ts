@@ -14,6 +14,7 @@ export interface RuntimeMetrics {
   batchDuration: Histogram<'group'>;
   lag: Gauge<'group' | 'topic' | 'partition'>;
   outboxBacklog: Gauge<'producer'>;
+  outboxOldestAge: Gauge<'producer'>;
   published: Counter<'producer' | 'topic'>;
   outboxParked: Counter<'producer' | 'topic'>;
 }
@@ -122,6 +123,17 @@ export function runtimeMetrics(registry: Registry): RuntimeMetrics {
         new Gauge({
           name: 'learnloop_outbox_backlog_records',
           help: 'Outbox rows committed but not yet published.',
+          labelNames: ['producer'],
+          registers,
+        }),
+    ),
+    outboxOldestAge: shared(
+      registry,
+      'learnloop_outbox_oldest_record_age_seconds',
+      () =>
+        new Gauge({
+          name: 'learnloop_outbox_oldest_record_age_seconds',
+          help: 'Age of the oldest outbox row not yet published (0 when none waits): how far the relay is behind.',
           labelNames: ['producer'],
           registers,
         }),
