@@ -83,23 +83,23 @@ describe("the project's Prometheus configuration and rules", () => {
       Array.from({ length: 200 }, (_, i) => runCompleted(`agent-${i % 4}`, i)),
     );
 
-    const valueOf = async (expr: string) => {
+    const sampled = async (expr: string) => {
       const answer = await prometheus.query(expr);
       return answer.status === 'success' && answer.data && answer.data.result.length > 0
         ? answer.data.result.reduce((sum, r) => sum + Number(r.value[1]), 0)
         : undefined;
     };
     // One target, scraped once: `run all` serves every service's metrics on the one port.
-    expect(await until(() => valueOf('sum(up{job="learnloop"})'), 30_000, 'a scrape')).toBe(1);
-    expect(await until(() => valueOf('count(up)'), 5_000, 'targets')).toBe(1);
+    expect(await until(() => sampled('sum(up{job="learnloop"})'), 30_000, 'a scrape')).toBe(1);
+    expect(await until(() => sampled('count(up)'), 5_000, 'targets')).toBe(1);
     await until(
-      async () => ((await valueOf('sum(learnloop_consumer_records_processed_total)')) ?? 0) >= 200 || undefined,
+      async () => ((await sampled('sum(learnloop_consumer_records_processed_total)')) ?? 0) >= 200 || undefined,
       60_000,
       'the 200 runs to be counted as processed',
     );
-    expect(await valueOf('min(learnloop_readiness_check)')).toBe(1);
+    expect(await sampled('min(learnloop_readiness_check)')).toBe(1);
     // Every series appears once: no second target serves the same registry.
-    expect(await valueOf('max(count by (__name__) (process_start_time_seconds))')).toBe(1);
+    expect(await sampled('max(count by (__name__) (process_start_time_seconds))')).toBe(1);
 
     const loop = dashboard('learnloop-loop.json');
     const expressions = [
@@ -124,7 +124,7 @@ describe("the project's Prometheus configuration and rules", () => {
     );
     const eventsIn = loop.panels.find((p) => p.title.startsWith('Events in'))!.targets![0]!.expr!;
     await until(
-      async () => ((await valueOf(eventsIn)) ?? 0) > 0 || undefined,
+      async () => ((await sampled(eventsIn)) ?? 0) > 0 || undefined,
       60_000,
       'the events panel to have values',
     );
