@@ -1,4 +1,4 @@
-import { MAX_ID_LENGTH } from './request.pure.ts';
+import { MAX_ID_LENGTH } from '../../lib/router/schemas.ts';
 
 /** The HTTP API as OpenAPI 3.1, served at GET /openapi.json. The gRPC twin is schemas/router.proto. */
 
