@@ -80,6 +80,8 @@ export interface LearnloopClient {
   close(): Promise<void>;
 }
 
+const FALLBACKS_METRIC = 'learnloop_client_fallbacks_total';
+
 const isAssignment = (run: ClientAssignment | RunTags): run is ClientAssignment => 'fallback' in run;
 
 export function createLearnloopClient(options: LearnloopClientOptions): LearnloopClient {
@@ -94,15 +96,17 @@ export function createLearnloopClient(options: LearnloopClientOptions): Learnloo
       : grpcTransport(options.grpcAddress!, options.token);
   const logger = options.logger ?? createLogger({ level: 'warn', write: (line) => process.stderr.write(line) });
   const counts = Object.fromEntries(fallbackReasons.map((r) => [r, 0])) as Record<FallbackReason, number>;
+  // Several clients of one process (one per router, say) count into one metric.
   const counter =
     options.metrics === undefined
       ? undefined
-      : new Counter({
-          name: 'learnloop_client_fallbacks_total',
+      : ((options.metrics.getSingleMetric(FALLBACKS_METRIC) as Counter<'reason'> | undefined) ??
+        new Counter({
+          name: FALLBACKS_METRIC,
           help: "assign() answers that served the caller's live version without the router's answer, by reason",
           labelNames: ['reason'],
           registers: [options.metrics],
-        });
+        }));
   const lastLogged = new Map<FallbackReason, number>();
 
   function fellBack(input: AssignInput, reason: FallbackReason, err?: unknown): ClientAssignment {
