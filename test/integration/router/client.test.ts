@@ -1,4 +1,6 @@
 import { createServer } from 'node:net';
+import { OFREPProvider } from '@openfeature/ofrep-provider';
+import { OpenFeature } from '@openfeature/server-sdk';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLearnloopClient } from '../../../lib/client/index.ts';
@@ -12,7 +14,10 @@ import { experimentState, shadowState } from '../../helpers/router.ts';
 import { testConnection } from '../../setup/connection.ts';
 import { assign, deadPort, metricValue, publish, startTestRouter, waitFor, waitReady } from './support.ts';
 
-/** learnloop/client against a router on the real stack: the same answers as a bare call, the reports on the topics. */
+/**
+ * learnloop/client, and OpenFeature's own OFREP provider, against a router on the real stack: the same answers as a
+ * bare call to /v1/assign, the reports on the topics.
+ */
 
 const connection = testConnection();
 const logger = createLogger({ level: 'error', write: (line) => process.stderr.write(line) });
@@ -168,6 +173,47 @@ describe('learnloop/client on a real router', () => {
     } finally {
       for (const c of Object.values(clients)) await c.close();
       silent.close();
+    }
+  });
+});
+
+describe("OpenFeature's OFREP provider on the router", () => {
+  it('resolves an agent to the same version and arm as /v1/assign, with the experiment as flag metadata', async () => {
+    await OpenFeature.setProviderAndWait(new OFREPProvider({ baseUrl: `http://127.0.0.1:${router.httpPort}` }));
+    const flags = OpenFeature.getClient();
+    try {
+      const arms = new Set<string | null>();
+      for (let i = 0; i < 30; i++) {
+        const bare = await assign(router.httpPort, 'agent-1', `ofrep-${i}`, `user-${i}`);
+        const details = await flags.getStringDetails('agent-1', 'v-live', {
+          targetingKey: `user-${i}`,
+          runId: `ofrep-${i}`,
+        });
+        expect(details).toMatchObject({
+          value: bare.versionId,
+          variant: bare.arm,
+          reason: 'SPLIT',
+          flagMetadata: { experimentId: bare.experimentId, arm: bare.arm },
+        });
+        expect(details.errorCode).toBeUndefined();
+        arms.add(bare.arm);
+      }
+      expect(arms).toEqual(new Set(['baseline', 'candidate']));
+      const shadowed = await flags.getStringDetails('agent-2', 'v-live', { targetingKey: 'u-9', runId: 'ofrep-s' });
+      expect(shadowed).toMatchObject({
+        value: 'v-base',
+        variant: 'baseline',
+        flagMetadata: { shadowVersionId: 'v-cand' },
+      });
+
+      // The caller's default, with OFREP's error codes, when the router cannot assign.
+      const noRun = await flags.getStringDetails('agent-1', 'v-live', { targetingKey: 'user-1' });
+      expect(noRun).toMatchObject({ value: 'v-live', errorCode: 'INVALID_CONTEXT', reason: 'ERROR' });
+      expect(noRun.errorMessage).toContain('runId');
+      const unknown = await flags.getStringDetails('no-such-agent', 'v-live', { targetingKey: 'u', runId: 'r' });
+      expect(unknown).toMatchObject({ value: 'v-live', errorCode: 'FLAG_NOT_FOUND' });
+    } finally {
+      await OpenFeature.close();
     }
   });
 });
