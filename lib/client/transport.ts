@@ -49,39 +49,54 @@ export function httpTransport(routerUrl: string, token: string | undefined): Rou
   };
   const authorization = token === undefined ? undefined : `Bearer ${token}`;
 
+  function attempt(input: AssignInput, payload: string, deadline: number, retry: boolean): Promise<ClientAssignment> {
+    return new Promise((resolve, reject) => {
+      const headers: http.OutgoingHttpHeaders = {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(payload),
+      };
+      if (authorization !== undefined) headers.authorization = authorization;
+      const req = request({ ...target, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', (err) => reject(new AssignFailure('unreachable', err.message, err)));
+        res.on('end', () => {
+          clearTimeout(timer);
+          const body = Buffer.concat(chunks).toString('utf8');
+          if (res.statusCode !== 200) {
+            reject(new AssignFailure('rejected', `the router answered ${res.statusCode}: ${body.slice(0, 200)}`));
+            return;
+          }
+          resolve(fromJsonAnswer(input, body));
+        });
+      });
+      const timeoutMs = Math.max(1, deadline - Date.now());
+      const timer = setTimeout(
+        () => req.destroy(new AssignFailure('timeout', `no answer within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        // A kept-alive connection the router closed as it was reused: once more on a new one. Safe, as the router's
+        // tags for a run have a deterministic eventId that consumers deduplicate on.
+        if (retry && req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
+          resolve(attempt(input, payload, deadline, false));
+          return;
+        }
+        reject(err instanceof AssignFailure ? err : new AssignFailure('unreachable', err.message, err));
+      });
+      req.end(payload);
+    });
+  }
+
   return {
     assign: (input, timeoutMs) =>
-      new Promise((resolve, reject) => {
-        const payload = JSON.stringify({ agentId: input.agentId, runId: input.runId, unitId: input.unitId ?? null });
-        const headers: http.OutgoingHttpHeaders = {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(payload),
-        };
-        if (authorization !== undefined) headers.authorization = authorization;
-        const req = request({ ...target, headers }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('error', (err) => reject(new AssignFailure('unreachable', err.message, err)));
-          res.on('end', () => {
-            clearTimeout(timer);
-            const body = Buffer.concat(chunks).toString('utf8');
-            if (res.statusCode !== 200) {
-              reject(new AssignFailure('rejected', `the router answered ${res.statusCode}: ${body.slice(0, 200)}`));
-              return;
-            }
-            resolve(fromJsonAnswer(input, body));
-          });
-        });
-        const timer = setTimeout(
-          () => req.destroy(new AssignFailure('timeout', `no answer within ${timeoutMs} ms`)),
-          timeoutMs,
-        );
-        req.on('error', (err) => {
-          clearTimeout(timer);
-          reject(err instanceof AssignFailure ? err : new AssignFailure('unreachable', err.message, err));
-        });
-        req.end(payload);
-      }),
+      attempt(
+        input,
+        JSON.stringify({ agentId: input.agentId, runId: input.runId, unitId: input.unitId ?? null }),
+        Date.now() + timeoutMs,
+        true,
+      ),
     close: () => agent.destroy(),
   };
 }
