@@ -14,7 +14,7 @@ import { bearerCheck, parseAssignRequest } from './request.pure.ts';
  */
 
 export const healthProtoPath = join(packageRoot, 'schemas', 'grpc', 'health', 'v1', 'health.proto');
-export { type GrpcAssignResponse, protoOptions, routerProtoPath };
+export type { GrpcAssignResponse };
 
 export function toGrpcResponse(a: Assignment): GrpcAssignResponse {
   const out: GrpcAssignResponse = {
