@@ -71,6 +71,7 @@ async function makeLive(
 
 export const agentRoutes = [
   route({
+    operationId: 'getAgent',
     method: 'GET',
     path: '/api/agents/{agentId}',
     permission: 'read',
@@ -96,6 +97,7 @@ export const agentRoutes = [
     },
   }),
   route({
+    operationId: 'putAgent',
     method: 'PUT',
     path: '/api/agents/{agentId}',
     permission: 'agents.write',
@@ -145,6 +147,7 @@ export const agentRoutes = [
     },
   }),
   route({
+    operationId: 'addVersion',
     method: 'POST',
     path: '/api/agents/{agentId}/versions',
     permission: 'agents.write',
@@ -184,6 +187,7 @@ export const agentRoutes = [
     },
   }),
   route({
+    operationId: 'setLiveVersion',
     method: 'POST',
     path: '/api/agents/{agentId}/live',
     permission: 'agents.write',

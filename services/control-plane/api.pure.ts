@@ -73,6 +73,8 @@ export function invalid(problems: readonly FieldIssue[]): ApiError {
 type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
 
 export interface Route {
+  /** The OpenAPI operationId: unique, a verb and the thing. */
+  operationId: string;
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
   pattern: PathPattern;
@@ -86,6 +88,7 @@ export interface Route {
 }
 
 export function route<Q extends z.ZodType | undefined = undefined, B extends z.ZodType | undefined = undefined>(spec: {
+  operationId: string;
   method: Route['method'];
   path: string;
   permission: Permission;
@@ -96,6 +99,7 @@ export function route<Q extends z.ZodType | undefined = undefined, B extends z.Z
   handle(request: ApiRequest<Parsed<Q>, Parsed<B>>): Promise<Reply>;
 }): Route {
   return {
+    operationId: spec.operationId,
     method: spec.method,
     path: spec.path,
     pattern: compilePath(spec.path),

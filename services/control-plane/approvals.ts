@@ -14,6 +14,7 @@ const samePerson = (a: string | null, b: string) => a !== null && a.trim().toLow
 
 export const approvalRoutes = [
   route({
+    operationId: 'listApprovals',
     method: 'GET',
     path: '/api/approvals',
     permission: 'read',
@@ -27,6 +28,7 @@ export const approvalRoutes = [
     },
   }),
   route({
+    operationId: 'decideApproval',
     method: 'POST',
     path: '/api/approvals/{approvalId}/decision',
     permission: 'approvals.decide',

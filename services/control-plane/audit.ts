@@ -4,6 +4,7 @@ import { auditPageView, auditQuery } from '../../lib/api/schemas.ts';
 
 export const auditRoutes = [
   route({
+    operationId: 'listAudit',
     method: 'GET',
     path: '/api/audit',
     permission: 'read',

@@ -105,6 +105,7 @@ const reasonOf = (payload: unknown): string | null => {
 
 export const learningRoutes = [
   route({
+    operationId: 'pauseLearning',
     method: 'POST',
     path: '/api/agents/{agentId}/learning/pause',
     permission: 'learning.control',
@@ -114,6 +115,7 @@ export const learningRoutes = [
     handle: ({ params, body, actor, ctx }) => setPaused(ctx, actor, params['agentId']!, true, body.reason),
   }),
   route({
+    operationId: 'resumeLearning',
     method: 'POST',
     path: '/api/agents/{agentId}/learning/resume',
     permission: 'learning.control',
@@ -124,6 +126,7 @@ export const learningRoutes = [
     handle: ({ params, body, actor, ctx }) => setPaused(ctx, actor, params['agentId']!, false, body.reason ?? null),
   }),
   route({
+    operationId: 'listExperiments',
     method: 'GET',
     path: '/api/agents/{agentId}/learning/experiments',
     permission: 'read',
@@ -144,6 +147,7 @@ export const learningRoutes = [
     },
   }),
   route({
+    operationId: 'getLearningStatus',
     method: 'GET',
     path: '/api/agents/{agentId}/learning/status',
     permission: 'read',

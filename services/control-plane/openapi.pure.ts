@@ -50,6 +50,7 @@ export function openApiDocument(routes: readonly Route[]): object {
     if (r.method !== 'GET') responses['409'] = error('the current state does not allow it (see the message)');
     paths[r.path] ??= {};
     paths[r.path]![r.method.toLowerCase()] = {
+      operationId: r.operationId,
       summary: r.summary,
       'x-learnloop-roles': rolesAllowed(r.permission),
       parameters,

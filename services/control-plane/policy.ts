@@ -76,6 +76,7 @@ const view = ({ effective: _effective, ...rest }: ReturnType<typeof policyOf>): 
 
 export const policyRoutes = [
   route({
+    operationId: 'getPolicy',
     method: 'GET',
     path: '/api/agents/{agentId}/learning/policy',
     permission: 'read',
@@ -93,6 +94,7 @@ export const policyRoutes = [
     },
   }),
   route({
+    operationId: 'setPolicy',
     method: 'POST',
     path: '/api/agents/{agentId}/learning/policy',
     permission: 'policy.write',

@@ -26,6 +26,7 @@ export function sessionOf(session: Session): SessionView {
  */
 export const sessionRoutes = [
   route({
+    operationId: 'openSession',
     method: 'POST',
     path: '/api/agents/{agentId}/learning/sessions',
     permission: 'learning.control',

@@ -16,6 +16,7 @@ function tokenOf(row: ApiToken): TokenView {
 
 export const tokenRoutes = [
   route({
+    operationId: 'listTokens',
     method: 'GET',
     path: '/api/tokens',
     permission: 'tokens.manage',
@@ -26,6 +27,7 @@ export const tokenRoutes = [
     },
   }),
   route({
+    operationId: 'createToken',
     method: 'POST',
     path: '/api/tokens',
     permission: 'tokens.manage',
@@ -51,6 +53,7 @@ export const tokenRoutes = [
     },
   }),
   route({
+    operationId: 'revokeToken',
     method: 'DELETE',
     path: '/api/tokens/{tokenId}',
     permission: 'tokens.manage',

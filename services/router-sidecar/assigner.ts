@@ -1,4 +1,5 @@
 import type { Logger } from '../../lib/logging.ts';
+import type { AgentDescription } from '../../lib/router/schemas.ts';
 import { decide, failSafe, type AssignRequest, type Assignment, type TagDraft } from './decide.pure.ts';
 import { BASELINE_START } from '../../lib/experiments/buckets.pure.ts';
 import { stateAgeMs, type Freshness } from './freshness.pure.ts';
@@ -25,40 +26,6 @@ export interface RouterCoreOptions {
   metrics: RouterMetrics;
   logger: Logger;
   now?: () => number;
-}
-
-/** What GET /v1/agents/{agentId} shows: what the router believes about the agent right now. */
-export interface AgentDescription {
-  agentId: string;
-  liveVersionId: string | null;
-  liveVersionSource: 'promotion' | 'experiment' | null;
-  promotion: {
-    versionId: string;
-    previousVersionId: string | null;
-    promotedAt: string;
-    experimentId: string | null;
-  } | null;
-  experiment: {
-    experimentId: string;
-    version: number;
-    status: string;
-    mode: string;
-    assigning: boolean;
-    problem: string | null;
-    baselineVersionId: string | null;
-    candidateVersionId: string | null;
-    salt: string;
-    split: { candidateBasisPoints: number; baselineBasisPoints: number; shadowSampleBasisPoints: number };
-    /** The bucket ranges, half-open [start, end). */
-    ranges: { candidate: [number, number]; baseline: [number, number]; shadowSample: [number, number] };
-    changedAt: string;
-    startedAt: string;
-  } | null;
-  /** Milliseconds since the router last confirmed it had read every state; null before the first time. */
-  stateAgeMs: number | null;
-  maxStateAgeMs: number;
-  ready: boolean;
-  taggingAvailable: boolean;
 }
 
 export interface RouterCore {

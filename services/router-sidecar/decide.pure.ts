@@ -1,25 +1,9 @@
 import type { Arm, RunAssigned } from '../../lib/contracts/types.generated.ts';
 import { abArm, inShadowSample } from '../../lib/experiments/buckets.pure.ts';
+import type { AssignRequest, Assignment } from '../../lib/router/schemas.ts';
 import type { AgentView } from './table.pure.ts';
 
-/** One run the runtime asks about. */
-export interface AssignRequest {
-  agentId: string;
-  runId: string;
-  /** The stickiness unit (user, conversation); null: the run itself. */
-  unitId: string | null;
-}
-
-/** The answer: the API's body, on HTTP and gRPC alike. */
-export interface Assignment {
-  agentId: string;
-  runId: string;
-  /** The version to serve; null only when the router knows no version for the agent (the runtime serves its own). */
-  versionId: string | null;
-  experimentId: string | null;
-  arm: 'baseline' | 'candidate' | null;
-  shadow: { versionId: string; experimentId: string } | null;
-}
+export type { AssignRequest, Assignment } from '../../lib/router/schemas.ts';
 
 /**
  * A RunAssigned to publish, minus its eventId (made when it is published, off the request path), its time kept as a

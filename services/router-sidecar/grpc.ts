@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import grpc from '@grpc/grpc-js';
 import protoLoader from '@grpc/proto-loader';
 import { packageRoot } from '../../lib/package-root.ts';
+import { type GrpcAssignResponse, protoOptions, ROUTER_SERVICE_PATH, routerProtoPath } from '../../lib/router/proto.ts';
 import type { Assignment } from './decide.pure.ts';
 import type { RouterCore } from './assigner.ts';
 import type { RouterMetrics } from './metrics.ts';
@@ -12,26 +13,8 @@ import { bearerCheck, parseAssignRequest } from './request.pure.ts';
  * package provides the health service without new dependencies, so it is the standard proto served here.
  */
 
-export const routerProtoPath = join(packageRoot, 'schemas', 'router.proto');
 export const healthProtoPath = join(packageRoot, 'schemas', 'grpc', 'health', 'v1', 'health.proto');
-
-/** camelCase fields, enums as their names, unset fields left out: the shapes below. */
-export const protoOptions: protoLoader.Options = {
-  keepCase: false,
-  longs: String,
-  enums: String,
-  defaults: false,
-  oneofs: true,
-};
-
-export interface GrpcAssignResponse {
-  agentId: string;
-  runId: string;
-  versionId?: string;
-  experimentId?: string;
-  arm: 'ARM_UNSPECIFIED' | 'ARM_BASELINE' | 'ARM_CANDIDATE';
-  shadow?: { versionId: string; experimentId: string };
-}
+export type { GrpcAssignResponse };
 
 export function toGrpcResponse(a: Assignment): GrpcAssignResponse {
   const out: GrpcAssignResponse = {
@@ -62,7 +45,7 @@ export function loadServices(): {
     return (here as grpc.ServiceClientConstructor).service;
   };
   return {
-    router: pick(routerPackage, ['learnloop', 'router', 'v1', 'Router']),
+    router: pick(routerPackage, [...ROUTER_SERVICE_PATH]),
     health: pick(healthPackage, ['grpc', 'health', 'v1', 'Health']),
     routerPackage,
     healthPackage,

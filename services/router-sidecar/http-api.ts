@@ -2,12 +2,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody, type RouteHandler } from '../../lib/http.ts';
 import type { RouterCore } from './assigner.ts';
 import type { RouterMetrics } from './metrics.ts';
+import { flagNotFound, parseOfrepRequest, toOfrep } from './ofrep.pure.ts';
 import { openApiDocument } from './openapi.pure.ts';
 import { bearerCheck, parseAssignBody } from './request.pure.ts';
 
 /**
  * The HTTP API, as routes for lib/http.ts's server (which answers /metrics, /healthz and /readyz before these):
- * POST /v1/assign, GET /v1/agents/{agentId}, GET /openapi.json.
+ * POST /v1/assign, POST /ofrep/v1/evaluate/flags/{key}, GET /v1/agents/{agentId}, GET /openapi.json.
  */
 
 export interface HttpApiOptions {
@@ -17,6 +18,7 @@ export interface HttpApiOptions {
   maxBodyBytes: number;
 }
 
+const OFREP_PREFIX = '/ofrep/v1/evaluate/flags/';
 const openApiBody = JSON.stringify(openApiDocument);
 
 function send(res: ServerResponse, status: number, payload: string, extra: Record<string, string> = {}): void {
@@ -61,6 +63,38 @@ export function httpApiRoutes(options: HttpApiOptions): RouteHandler {
     });
   }
 
+  /** OFREP's single-flag evaluation: the same assignment in OpenFeature's words (ofrep.pure.ts). */
+  function ofrep(req: IncomingMessage, res: ServerResponse, rawKey: string): void {
+    if (!authorized(req.headers.authorization)) {
+      req.resume();
+      unauthorized(res);
+      return;
+    }
+    let key = '';
+    try {
+      key = decodeURIComponent(rawKey);
+    } catch {
+      // Malformed percent-encoding: refused as an empty key below.
+    }
+    readBody(req, options.maxBodyBytes, (body) => {
+      if (!body.ok) {
+        errors.bad_request.inc();
+        const failure = { key, errorCode: 'PARSE_ERROR', errorDetails: `body: ${body.error}` };
+        send(res, 400, JSON.stringify(failure), { connection: 'close' });
+        return;
+      }
+      const parsed = parseOfrepRequest(key, body.text);
+      if (!parsed.ok) {
+        errors.bad_request.inc();
+        send(res, parsed.status, JSON.stringify(parsed.failure));
+        return;
+      }
+      const answer = toOfrep(key, core.assign(parsed.request, 'http'));
+      if (answer === null) send(res, 404, JSON.stringify(flagNotFound(key)));
+      else send(res, 200, JSON.stringify(answer));
+    });
+  }
+
   return (req, res) => {
     const url = req.url ?? '/';
     // The hot path is matched on the raw URL; anything else goes through the URL parser.
@@ -71,6 +105,10 @@ export function httpApiRoutes(options: HttpApiOptions): RouteHandler {
         return true;
       }
       assign(req, res);
+      return true;
+    }
+    if (path.startsWith(OFREP_PREFIX) && req.method === 'POST') {
+      ofrep(req, res, path.slice(OFREP_PREFIX.length));
       return true;
     }
     if (path === '/openapi.json' && req.method === 'GET') {

@@ -1,12 +1,56 @@
-import { MAX_ID_LENGTH } from './request.pure.ts';
+import { z } from 'zod';
+import {
+  agentDescriptionSchema,
+  assignmentSchema,
+  assignRequestSchema,
+  errorSchema,
+  MAX_ID_LENGTH,
+  ofrepFailureSchema,
+  ofrepRequestSchema,
+  ofrepSuccessSchema,
+  shadowSchema,
+} from '../../lib/router/schemas.ts';
 
-/** The HTTP API as OpenAPI 3.1, served at GET /openapi.json. The gRPC twin is schemas/router.proto. */
+/**
+ * The HTTP API as OpenAPI 3.1, served at GET /openapi.json: its schemas generated from the zod schemas the router
+ * parses requests with (lib/router/schemas.ts), so that the document cannot drift from the code. The gRPC twin is
+ * schemas/router.proto.
+ */
 
-const id = { type: 'string', minLength: 1, maxLength: MAX_ID_LENGTH };
-const nullableId = { type: ['string', 'null'], minLength: 1, maxLength: MAX_ID_LENGTH };
-const errorResponse = (description: string) => ({
+const named = [
+  assignRequestSchema,
+  assignmentSchema,
+  shadowSchema,
+  agentDescriptionSchema,
+  errorSchema,
+  ofrepRequestSchema,
+  ofrepSuccessSchema,
+  ofrepFailureSchema,
+];
+
+function componentSchemas(): Record<string, object> {
+  const registry = z.registry<{ id: string }>();
+  for (const schema of named) {
+    const id = (z.globalRegistry.get(schema) as { id?: string } | undefined)?.id;
+    if (id === undefined) throw new Error('every schema of the router API has an id');
+    registry.add(schema, { id });
+  }
+  const { schemas } = z.toJSONSchema(registry, { io: 'input', uri: (id) => `#/components/schemas/${id}` });
+  // A component is a schema, not a document: the JSON Schema dialect and the $id are the OpenAPI document's.
+  return Object.fromEntries(
+    Object.entries(schemas).map(([id, { $schema: _dialect, $id: _id, ...schema }]) => [id, schema]),
+  );
+}
+
+const json = (ref: string) => ({ 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } });
+const errorResponse = (description: string) => ({ description, content: json('Error') });
+const ofrepFailure = (description: string) => ({ description, content: json('OfrepEvaluationFailure') });
+const agentIdParameter = (description: string) => ({
+  name: 'agentId',
+  in: 'path',
+  required: true,
   description,
-  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  schema: { type: 'string', minLength: 1, maxLength: MAX_ID_LENGTH },
 });
 
 export const openApiDocument = {
@@ -25,21 +69,30 @@ export const openApiDocument = {
       post: {
         operationId: 'assign',
         summary: 'Assign a run: the version to serve, and its experiment arm and shadow if it is enrolled.',
-        requestBody: {
-          required: true,
-          content: { 'application/json': { schema: { $ref: '#/components/schemas/AssignRequest' } } },
-        },
+        requestBody: { required: true, content: json('AssignRequest') },
         responses: {
-          '200': {
-            description: 'The assignment.',
-            content: { 'application/json': { schema: { $ref: '#/components/schemas/Assignment' } } },
-          },
+          '200': { description: 'The assignment.', content: json('Assignment') },
           '400': errorResponse(
             'Malformed JSON, a missing or invalid field (named in `field`), or a body over the size limit.',
           ),
           '401': errorResponse(
             'LEARNLOOP_ROUTER_TOKEN is set and the request has no matching `Authorization: Bearer` header.',
           ),
+          '405': errorResponse('Another method than POST.'),
+        },
+      },
+    },
+    '/ofrep/v1/evaluate/flags/{agentId}': {
+      post: {
+        operationId: 'evaluateFlag',
+        summary: 'OpenFeature Remote Evaluation Protocol: the assignment of /v1/assign, the agent as the flag key.',
+        parameters: [agentIdParameter('The flag key: the agent.')],
+        requestBody: { required: true, content: json('OfrepEvaluationRequest') },
+        responses: {
+          '200': { description: 'The version to serve, the arm as variant.', content: json('OfrepEvaluationSuccess') },
+          '400': ofrepFailure('INVALID_CONTEXT (the field named), PARSE_ERROR, or GENERAL for a bad flag key.'),
+          '401': errorResponse('Missing or wrong bearer token.'),
+          '404': ofrepFailure('FLAG_NOT_FOUND: the router knows no version of this agent.'),
         },
       },
     },
@@ -47,12 +100,13 @@ export const openApiDocument = {
       get: {
         operationId: 'describeAgent',
         summary: 'What the router currently believes about an agent: live version, experiment, split, state age.',
-        parameters: [{ name: 'agentId', in: 'path', required: true, schema: id }],
+        parameters: [agentIdParameter('The agent, percent-encoded as one path segment.')],
         responses: {
           '200': {
             description: 'The agent as the router sees it (nulls for an agent it knows nothing of).',
-            content: { 'application/json': { schema: { $ref: '#/components/schemas/AgentDescription' } } },
+            content: json('AgentDescription'),
           },
+          '400': errorResponse('The agentId is not one non-empty, percent-encoded path segment.'),
           '401': errorResponse('Missing or wrong bearer token.'),
         },
       },
@@ -62,7 +116,7 @@ export const openApiDocument = {
         operationId: 'openapi',
         summary: 'This document.',
         security: [{}],
-        responses: { '200': { description: 'OpenAPI 3.1' } },
+        responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': { schema: {} } } } },
       },
     },
     '/healthz': {
@@ -94,80 +148,6 @@ export const openApiDocument = {
     securitySchemes: {
       bearer: { type: 'http', scheme: 'bearer', description: 'Required only when LEARNLOOP_ROUTER_TOKEN is set.' },
     },
-    schemas: {
-      AssignRequest: {
-        type: 'object',
-        required: ['agentId', 'runId'],
-        properties: {
-          agentId: id,
-          runId: id,
-          unitId: {
-            ...nullableId,
-            minLength: 0,
-            description: 'The stickiness unit (user, conversation). Absent, null or "": the run is the unit.',
-          },
-        },
-      },
-      Assignment: {
-        type: 'object',
-        required: ['agentId', 'runId', 'versionId', 'experimentId', 'arm', 'shadow'],
-        properties: {
-          agentId: id,
-          runId: id,
-          versionId: {
-            type: ['string', 'null'],
-            description:
-              'The version to serve. null: the router knows no version for this agent; serve your own default.',
-          },
-          experimentId: {
-            type: ['string', 'null'],
-            description: "Set when the run is enrolled: copy it onto the run's completed and evaluated events.",
-          },
-          arm: {
-            enum: ['baseline', 'candidate', null],
-            description: "Set when the run is enrolled: copy it onto the run's events.",
-          },
-          shadow: {
-            oneOf: [{ type: 'null' }, { $ref: '#/components/schemas/Shadow' }],
-            description:
-              'Also run this version on the same input, without serving its output; report it with arm "shadow" and the same runId.',
-          },
-        },
-      },
-      Shadow: {
-        type: 'object',
-        required: ['versionId', 'experimentId'],
-        properties: { versionId: { type: 'string' }, experimentId: { type: 'string' } },
-      },
-      AgentDescription: {
-        type: 'object',
-        properties: {
-          agentId: { type: 'string' },
-          liveVersionId: { type: ['string', 'null'] },
-          liveVersionSource: { enum: ['promotion', 'experiment', null] },
-          promotion: { type: ['object', 'null'] },
-          experiment: {
-            type: ['object', 'null'],
-            description:
-              'The newest experiment state held: id, version, status, mode, arms, salt, split, bucket ranges.',
-          },
-          stateAgeMs: {
-            type: ['number', 'null'],
-            description: 'Time since the router last confirmed it had read every state published.',
-          },
-          maxStateAgeMs: { type: 'number' },
-          ready: { type: 'boolean' },
-          taggingAvailable: { type: 'boolean' },
-        },
-      },
-      Error: {
-        type: 'object',
-        required: ['error'],
-        properties: {
-          error: { type: 'string', description: 'What is wrong, e.g. "runId: is required".' },
-          field: { type: 'string', description: 'The offending field (agentId, runId, unitId), or "body".' },
-        },
-      },
-    },
+    schemas: componentSchemas(),
   },
-} as const;
+};

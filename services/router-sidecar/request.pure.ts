@@ -1,31 +1,10 @@
 import { timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
-import type { AssignRequest } from './decide.pure.ts';
+import { type AssignRequest, assignRequestSchema } from '../../lib/router/schemas.ts';
 
 /**
- * The request boundary shared by HTTP and gRPC: the assign request's rules (zod), the bearer token check. A bad
+ * The request boundary shared by HTTP and gRPC: the assign request's rules (lib/router/schemas.ts), the bearer token check. A bad
  * request is a value naming the field, never an exception.
  */
-
-/** Ids are opaque strings; the bound keeps a hostile caller from making the router hash megabytes. */
-export const MAX_ID_LENGTH = 512;
-
-const id = z
-  .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
-  .min(1, 'must not be empty')
-  .max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`);
-
-export const assignRequestSchema = z.object({
-  agentId: id,
-  runId: id,
-  /** Absent, null or "" all mean "no unit": the run itself is the unit. */
-  unitId: z
-    .string({ error: 'must be a string or null' })
-    .max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`)
-    .nullable()
-    .optional()
-    .transform((v) => (v === undefined || v === '' ? null : v)),
-});
 
 export type RequestProblem = { field: string; message: string };
 export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: RequestProblem };

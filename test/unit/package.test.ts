@@ -41,6 +41,8 @@ describe('the package', () => {
         'bin/node-runtime.js',
         'dist/lib/index.js',
         'dist/lib/index.d.ts',
+        'dist/lib/client/index.js',
+        'dist/lib/client/index.d.ts',
         'schemas/topics.json',
         'schemas/router.proto',
         'infra/local/pom.xml',
@@ -66,6 +68,30 @@ describe('the package', () => {
     );
   });
 
+  it("gives learnloop/client, whose assign() serves the caller's live version when the router is down", () => {
+    const script = [
+      "import { createServer } from 'node:net';",
+      "import { createLearnloopClient } from 'learnloop/client';",
+      // A port nothing listens on: taken, then freed.
+      'const server = createServer();',
+      "await new Promise((r) => server.listen(0, '127.0.0.1', r));",
+      'const { port } = server.address();',
+      'await new Promise((r) => server.close(r));',
+      'for (const options of [{ routerUrl: `http://127.0.0.1:${port}` }, { grpcAddress: `127.0.0.1:${port}` }]) {',
+      '  const client = createLearnloopClient({ ...options, logger: { debug() {}, info() {}, warn() {}, error() {}, child() { return this; } } });',
+      "  const a = await client.assign({ agentId: 'agent-1', runId: 'run-1', liveVersionId: 'v-live' });",
+      '  console.log(JSON.stringify([a.versionId, a.arm, a.fallback, client.fallbacks().unreachable]));',
+      '  await client.close();',
+      '}',
+    ].join('\n');
+    const probe = sh(process.execPath, ['--input-type=module', '-e', script], project);
+    expect(probe.code, probe.stderr).toBe(0);
+    expect(probe.stdout.trim().split('\n')).toEqual([
+      JSON.stringify(['v-live', null, 'unreachable', 1]),
+      JSON.stringify(['v-live', null, 'unreachable', 1]),
+    ]);
+  });
+
   it('type-checks a TypeScript consumer against its declarations', () => {
     writeFileSync(
       join(project, 'agent.ts'),
@@ -73,6 +99,9 @@ describe('the package', () => {
         "import { createRunEventsProducer, type RunCompleted } from 'learnloop';",
         "export const status: RunCompleted['status'] = 'succeeded';",
         "export const producer = createRunEventsProducer({ brokers: ['127.0.0.1:9'], registryUrl: 'http://127.0.0.1:9' });",
+        "import { createLearnloopClient, type ClientAssignment } from 'learnloop/client';",
+        "export const client = createLearnloopClient({ routerUrl: 'http://127.0.0.1:7070', timeoutMs: 50 });",
+        "export const arm: ClientAssignment['arm'] = 'candidate';",
         '',
       ].join('\n'),
     );

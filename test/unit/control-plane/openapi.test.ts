@@ -3,12 +3,13 @@ import { openApiDocument } from '../../../services/control-plane/openapi.pure.ts
 import { routes } from '../../../services/control-plane/routes.ts';
 
 type Operation = {
+  operationId: string;
   summary: string;
   parameters: Array<{ name: string; in: string; required: boolean }>;
   requestBody?: {
     content: { 'application/json': { schema: { additionalProperties?: unknown; required?: string[] } } };
   };
-  responses: Record<string, unknown>;
+  responses: Record<string, { content?: { 'application/json'?: { schema: object } } }>;
   'x-learnloop-roles': string[];
 };
 const doc = openApiDocument(routes) as { openapi: string; paths: Record<string, Record<string, Operation>> };
@@ -24,6 +25,20 @@ describe('the OpenAPI document', () => {
     }
     const count = Object.values(doc.paths).reduce((n, p) => n + Object.keys(p).length, 0);
     expect(count).toBe(routes.length);
+  });
+
+  it('names every operation once, and gives every success answer its schema', () => {
+    const operations = Object.values(doc.paths).flatMap((methods) => Object.values(methods));
+    const ids = operations.map((op) => op.operationId);
+    expect(ids.every((id) => /^[a-z][A-Za-z]+$/.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const op of operations) {
+      const successes = Object.entries(op.responses).filter(([status]) => status.startsWith('2'));
+      expect(successes.length, op.operationId).toBeGreaterThan(0);
+      for (const [status, answer] of successes) {
+        expect(answer.content?.['application/json']?.schema, `${op.operationId} ${status}`).toBeDefined();
+      }
+    }
   });
 
   it('declares path parameters and strict request bodies', () => {

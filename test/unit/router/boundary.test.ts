@@ -8,12 +8,8 @@ import {
   stateAgeMs,
 } from '../../../services/router-sidecar/freshness.pure.ts';
 import { checkExperimentState, checkVersionPromoted } from '../../../services/router-sidecar/records.pure.ts';
-import {
-  bearerCheck,
-  MAX_ID_LENGTH,
-  parseAssignBody,
-  parseAssignRequest,
-} from '../../../services/router-sidecar/request.pure.ts';
+import { bearerCheck, parseAssignBody, parseAssignRequest } from '../../../services/router-sidecar/request.pure.ts';
+import { MAX_ID_LENGTH } from '../../../lib/router/schemas.ts';
 import { runAssignedEventId, toRunAssigned } from '../../../services/router-sidecar/tags.pure.ts';
 import { experimentState, promotion } from '../../helpers/router.ts';
 
