@@ -17,6 +17,8 @@ export interface PageFrame {
   section?: 'agents' | 'approvals' | 'audit';
   /** Refreshed by polling (assets/page.js); null for pages that do not change by themselves. */
   live: Html | null;
+  /** Above the live part, not refreshed: filters. */
+  filters?: Html;
   /** Not refreshed: forms a person is typing into. */
   still?: Html;
   chart?: boolean;
@@ -62,6 +64,7 @@ ${frame.chart ? html`<link rel="stylesheet" href="/assets/uPlot.min.css"><script
 </header>
 <main id="main">
 <h1>${frame.title}</h1>
+${frame.filters ?? ''}
 ${frame.live ? html`<p id="freshness" role="status" aria-live="polite">Updated just now</p><div id="live" data-live>${frame.live}</div>` : ''}
 ${frame.still ?? ''}
 </main>

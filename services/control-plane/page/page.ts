@@ -128,7 +128,7 @@ export function pageRoutes(options: { api: ApiCall; ctx: ApiContext }): RouteHan
     if (query.mode) api.set('mode', query.mode);
     const list = await read<AgentListView>(actor, `/api/agents?${api}`);
     return {
-      frame: { title: 'Agents', section: 'agents', live: agentsTable(list, query), still: agentsFilters(query) },
+      frame: { title: 'Agents', section: 'agents', live: agentsTable(list, query), filters: agentsFilters(query) },
     };
   }
 
@@ -239,7 +239,7 @@ export function pageRoutes(options: { api: ApiCall; ctx: ApiContext }): RouteHan
         title: 'Audit',
         section: 'audit',
         live: auditLive(page.entries, filters, status),
-        still: auditFilters(filters),
+        filters: auditFilters(filters),
       },
     };
   }
