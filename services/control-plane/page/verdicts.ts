@@ -2,12 +2,35 @@ import type { Actor } from '../api.pure.ts';
 import type { ApiCall } from '../server.ts';
 import type { VerdictPoint } from './experiment.pure.ts';
 
+interface VerdictAnswer {
+  decidedAt: string;
+  decision: string;
+  reasons: { code: string; detail: string | null }[];
+  primary: { estimate: number; lower: number; upper: number } | null;
+}
+
 /**
- * The judge's analyses of an experiment, oldest first, for the chart: read from the audit log's judge entries (each
- * holds the decision and the statistics it was made on), a page of 1,000 at a time. The read-models branch's
- * GET /api/experiments/{experimentId}/verdicts replaces this one function when it lands.
+ * The judge's analyses of an experiment, oldest first, for the chart: from GET /api/experiments/{experimentId}/verdicts
+ * (the control plane's verdict read model) where the API has that route, else from the audit log's judge entries.
  */
 export async function verdictHistory(api: ApiCall, actor: Actor, experimentId: string): Promise<VerdictPoint[]> {
+  const reply = await api(actor, 'GET', `/api/experiments/${encodeURIComponent(experimentId)}/verdicts`);
+  if (reply.status === 200)
+    return (reply.body as VerdictAnswer[]).map((v) => ({
+      at: v.decidedAt,
+      estimate: v.primary?.estimate ?? null,
+      lower: v.primary?.lower ?? null,
+      upper: v.primary?.upper ?? null,
+      action: v.decision,
+      reasons: v.reasons,
+    }));
+  const error = (reply.body as { error?: string } | null)?.error ?? '';
+  if (!(reply.status === 404 && error.startsWith('no route'))) throw new Error(`verdicts of ${experimentId}: ${error}`);
+  return fromAudit(api, actor, experimentId);
+}
+
+/** The same from the audit log: each judge entry holds its decision and the statistics it was made on. */
+async function fromAudit(api: ApiCall, actor: Actor, experimentId: string): Promise<VerdictPoint[]> {
   const points: VerdictPoint[] = [];
   let beforeId: number | null = null;
   for (;;) {
