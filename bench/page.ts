@@ -72,6 +72,15 @@ for (let i = 0; i < verdicts; i++) {
         guardrails: [],
         srm: null,
       },
+      primaryDetail: {
+        metric: 'score',
+        higherIsBetter: true,
+        pValue: 0.2,
+        chanceToWin: 0.9,
+        relative: null,
+        winRate: null,
+        pairs: null,
+      },
       inputs: { now: new Date(started + i * 60_000).toISOString() },
     },
   });

@@ -13,6 +13,8 @@ export interface VerdictPoint {
   upper: number | null;
   action: string;
   reasons: { code: string; detail: string | null }[];
+  /** The judge's chance that the candidate is better (its primary detail); null before both arms have data. */
+  chanceToWin: number | null;
 }
 
 const reasonWords: Record<string, string> = {
@@ -34,36 +36,6 @@ const reasonWords: Record<string, string> = {
 export const inWords = (r: { code: string; detail: string | null }) =>
   `${reasonWords[r.code] ?? r.code}${r.detail ? ` (${r.detail})` : ''}`;
 
-/** Chance that the candidate is better: a normal approximation from the interval (estimate over its half-width). */
-export function chanceToWin(primary: { estimate: number; lower: number; upper: number; alpha: number }): number {
-  const z = quantile(1 - primary.alpha / 2);
-  const se = (primary.upper - primary.lower) / (2 * z);
-  if (!(se > 0)) return primary.estimate > 0 ? 1 : primary.estimate < 0 ? 0 : 0.5;
-  return normalCdf(primary.estimate / se);
-}
-
-function normalCdf(x: number): number {
-  // Abramowitz and Stegun 7.1.26: accurate to 1e-7, plenty for a percentage.
-  const t = 1 / (1 + (0.3275911 * Math.abs(x)) / Math.SQRT2);
-  const y =
-    1 -
-    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
-      t *
-      Math.exp(-(x * x) / 2);
-  return x >= 0 ? (1 + y) / 2 : (1 - y) / 2;
-}
-
-function quantile(p: number): number {
-  let lo = -10;
-  let hi = 10;
-  for (let i = 0; i < 60; i++) {
-    const mid = (lo + hi) / 2;
-    if (normalCdf(mid) < p) lo = mid;
-    else hi = mid;
-  }
-  return (lo + hi) / 2;
-}
-
 /** At most `max` points for the chart, keeping every decision that was not "continue" (ramps, pauses, the end). */
 export function thinPoints(points: readonly VerdictPoint[], max: number): VerdictPoint[] {
   if (points.length <= max) return [...points];
@@ -79,6 +51,7 @@ export function experimentLive(e: ExperimentView, history: readonly VerdictPoint
   const split = e.trafficSplit;
   const chart = thinPoints(history, 1000).filter((p) => p.estimate !== null);
   const marks = history.filter((p) => p.action !== 'continue');
+  const chance = history.at(-1)?.chanceToWin ?? null;
   return html`<div class="columns">
 <section class="card" aria-labelledby="exp-heading">
 <h2 id="exp-heading">Experiment</h2>
@@ -101,7 +74,7 @@ ${
     ? html`<dl class="facts">
   <dt>Difference (candidate − baseline)</dt><dd>${fmt(primary.estimate)} [${fmt(primary.lower)}, ${fmt(primary.upper)}]</dd>
   <dt>Outcome</dt><dd>${primary.outcome}</dd>
-  <dt>Chance to win</dt><dd data-test="chance">${(chanceToWin(primary) * 100).toFixed(1)}%</dd>
+  <dt>Chance to win</dt><dd>${chance === null ? '—' : `${(chance * 100).toFixed(1)}%`}</dd>
   <dt>Minimum effect</dt><dd>${minimumEffect}</dd>
 </dl>`
     : html`<p class="muted">No analysis yet: both arms need runs.</p>`

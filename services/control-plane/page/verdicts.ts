@@ -7,6 +7,7 @@ interface VerdictAnswer {
   decision: string;
   reasons: { code: string; detail: string | null }[];
   primary: { estimate: number; lower: number; upper: number } | null;
+  primaryDetail: { chanceToWin: number } | null;
 }
 
 /**
@@ -23,6 +24,7 @@ export async function verdictHistory(api: ApiCall, actor: Actor, experimentId: s
       upper: v.primary?.upper ?? null,
       action: v.decision,
       reasons: v.reasons,
+      chanceToWin: v.primaryDetail?.chanceToWin ?? null,
     }));
   const error = (reply.body as { error?: string } | null)?.error ?? '';
   if (!(reply.status === 404 && error.startsWith('no route'))) throw new Error(`verdicts of ${experimentId}: ${error}`);
@@ -44,6 +46,7 @@ async function fromAudit(api: ApiCall, actor: Actor, experimentId: string): Prom
         kind?: string;
         decision?: { action: string; reasons: { code: string; detail?: string | null }[] };
         statistics?: { primary: { estimate: number; lower: number; upper: number } | null };
+        primaryDetail?: { chanceToWin: number } | null;
         inputs?: { now?: string | number };
       } | null;
       if (payload?.kind !== 'judge.decision' || !payload.decision) continue;
@@ -56,6 +59,7 @@ async function fromAudit(api: ApiCall, actor: Actor, experimentId: string): Prom
         upper: primary?.upper ?? null,
         action: payload.decision.action,
         reasons: payload.decision.reasons.map((r) => ({ code: r.code, detail: r.detail ?? null })),
+        chanceToWin: payload.primaryDetail?.chanceToWin ?? null,
       });
     }
     if (page.nextBeforeId === null) break;
