@@ -134,6 +134,12 @@ describe('the learning page', () => {
     });
     expect(withoutToken.status()).toBe(403);
     expect((await cp.call('viewer', 'GET', '/api/approvals?status=pending')).body).toHaveLength(1);
+    // Signing out forgets the token: the next page asks for it again.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/sign-in$/);
+    await page.goto(`${cp.url}/approvals`);
+    expect(new URL(page.url()).pathname).toBe('/sign-in');
+    expect((await page.context().cookies()).filter((c) => c.name === 'learnloop_token')).toEqual([]);
   }, 60_000);
 
   it('explains the four-eyes refusal to the person who started the session', async () => {
