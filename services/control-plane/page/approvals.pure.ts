@@ -1,4 +1,5 @@
-import type { ApprovalView } from '../../../lib/api/schemas.ts';
+import type { ApprovalView, ExperimentView } from '../../../lib/api/schemas.ts';
+import type { ExperimentStatistics } from '../../../lib/contracts/types.generated.ts';
 import { html, path, type Html } from './html.pure.ts';
 import { problem, short, when } from './layout.pure.ts';
 
@@ -37,8 +38,20 @@ ${decided.map((a) => html`<tr><td><a href="${path('approvals', a.id)}">${a.summa
 </section>`;
 }
 
+/** The experiment's figures an approver weighs: the primary metric's interval, the guardrails, the runs. */
+function evidence(e: ExperimentView | null): Html {
+  const stats = e?.statistics as ExperimentStatistics | null | undefined;
+  if (!e || !stats?.primary) return html`<dt>Statistics</dt><dd class="muted">no analysis yet</dd>`;
+  const p = stats.primary;
+  const regressed = stats.guardrails.filter((g) => g.outcome !== 'non_inferior');
+  return html`<dt>Primary metric</dt><dd>${p.metric}: ${p.estimate.toFixed(4)} [${p.lower.toFixed(4)}, ${p.upper.toFixed(4)}], ${p.outcome}</dd>
+  <dt>Guardrails</dt><dd>${regressed.length === 0 ? `all ${stats.guardrails.length} within their margins` : regressed.map((g) => `${g.metric} ${g.outcome.replace('_', ' ')}`).join(', ')}</dd>
+  <dt>Runs</dt><dd>baseline ${e.armCounts.baseline} · candidate ${e.armCounts.candidate}</dd>`;
+}
+
 export function approvalDetail(
   a: ApprovalView,
+  experiment: ExperimentView | null,
   options: { now: Date; canDecide: boolean; csrf: string; error: string | null; fourEyes: boolean },
 ): Html {
   return html`<section class="card" aria-labelledby="approval-heading">
@@ -47,7 +60,8 @@ export function approvalDetail(
   <dt>Status</dt><dd>${a.status.replace('_', ' ')}${a.expired ? ' (expired)' : ''}</dd>
   <dt>Agent</dt><dd><a href="${path('agents', a.agentId)}">${a.agentId}</a></dd>
   <dt>Risk</dt><dd><span class="badge tier-${a.riskTier}">${a.riskTier}</span></dd>
-  <dt>Experiment</dt><dd><a href="${path('agents', a.agentId, 'experiments', a.experimentId)}">statistics and verdicts</a></dd>
+  ${evidence(experiment)}
+  <dt>Experiment</dt><dd><a href="${path('agents', a.agentId, 'experiments', a.experimentId)}">chart, guardrails and verdicts</a></dd>
   <dt>Versions</dt><dd><code>${short(a.baselineVersionId)}</code> → <code>${short(a.candidateVersionId)}</code></dd>
   <dt>Session</dt><dd>${a.sessionTrigger}${a.sessionStartedBy ? ` by ${a.sessionStartedBy}` : ''}</dd>
   <dt>Requested</dt><dd>${when(a.requestedAt)} · ${a.status === 'pending' ? timeLeft(a, options.now) : html`decided ${when(a.decidedAt)} by ${a.approver ?? '—'}${a.reason ? ` (“${a.reason}”)` : ''}`}</dd>

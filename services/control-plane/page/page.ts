@@ -199,11 +199,15 @@ export function pageRoutes(options: { api: ApiCall; ctx: ApiContext }): RouteHan
     const approvals = await read<ApprovalView[]>(actor, '/api/approvals?status=all&limit=500');
     const approval = approvals.find((a) => a.id === approvalId);
     if (!approval) throw new PageError(404, `no approval ${approvalId}`);
+    const experiments = await read<ExperimentView[]>(
+      actor,
+      `${path('api', 'agents', approval.agentId)}/learning/experiments?limit=100`,
+    );
     return {
       frame: {
         title: 'Approval',
         section: 'approvals',
-        live: approvalDetail(approval, {
+        live: approvalDetail(approval, experiments.find((e) => e.id === approval.experimentId) ?? null, {
           now: ctx.now(),
           canDecide: allows(actor.role, 'approvals.decide'),
           csrf,
