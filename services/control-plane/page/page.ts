@@ -1,21 +1,19 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createRequire } from 'node:module';
 import type { AgentListView, ApprovalView, ExperimentView, PolicyView, StatusView } from '../../../lib/api/schemas.ts';
-import { readBody, type RouteHandler } from '../../../lib/http.ts';
+import type { RouteHandler } from '../../../lib/http.ts';
 import type { FieldIssue } from '../../../lib/field-issues.ts';
 import type { Actor, ApiContext, Reply } from '../api.pure.ts';
 import { compilePath, matchPath } from '../paths.pure.ts';
 import { allows } from '../roles.pure.ts';
 import { actorOfToken, type ApiCall } from '../server.ts';
+import { csrfOf, formOf, redirect, send, serveSession, tokenOf } from './session.ts';
 import { agentLive, learningControls, type AgentPageData } from './agent.pure.ts';
 import { agentsFilters, agentsTable, type AgentsQuery } from './agents.pure.ts';
 import { approvalDetail, approvalsList } from './approvals.pure.ts';
 import { auditFilters, auditLive, type AuditEntry, type ChainStatus } from './audit.pure.ts';
 import { experimentLive } from './experiment.pure.ts';
 import { html, path, type Html } from './html.pure.ts';
-import { layout, signInPage, type PageFrame, type Viewer } from './layout.pure.ts';
+import { layout, type PageFrame, type Viewer } from './layout.pure.ts';
 import { overridesFromForm, policyForm } from './policy-form.pure.ts';
 import { verdictHistory } from './verdicts.ts';
 
@@ -24,50 +22,6 @@ import { verdictHistory } from './verdicts.ts';
  * person, so roles and validation are the API's), a session cookie holding the token, and one small script that
  * refreshes the live part of each page.
  */
-
-const cookieName = 'learnloop_token';
-const require = createRequire(import.meta.url);
-const assetFiles: Record<string, { file: string; type: string }> = {
-  'page.css': { file: new URL('./assets/page.css', import.meta.url).pathname, type: 'text/css' },
-  'page.js': { file: new URL('./assets/page.js', import.meta.url).pathname, type: 'text/javascript' },
-  'uPlot.iife.min.js': { file: require.resolve('uplot/dist/uPlot.iife.min.js'), type: 'text/javascript' },
-  'uPlot.min.css': { file: require.resolve('uplot/dist/uPlot.min.css'), type: 'text/css' },
-};
-
-/** The form token of a signed-in browser: only whoever holds the token can compute it. */
-const csrfOf = (token: string) => createHash('sha256').update(`learnloop-page-form:${token}`).digest('base64url');
-
-function tokenOf(req: IncomingMessage): string | null {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const [name, ...rest] = part.trim().split('=');
-    if (name === cookieName) return decodeURIComponent(rest.join('='));
-  }
-  return null;
-}
-
-function send(res: ServerResponse, status: number, body: string, type = 'text/html; charset=utf-8', extra = {}): void {
-  res.writeHead(status, {
-    'content-type': type,
-    'content-length': Buffer.byteLength(body),
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
-    'content-security-policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
-    ...extra,
-  });
-  res.end(body);
-}
-
-const redirect = (res: ServerResponse, to: string, extra = {}) => {
-  res.writeHead(303, { location: to, 'content-length': 0, ...extra });
-  res.end();
-};
-
-const formOf = (req: IncomingMessage) =>
-  new Promise<URLSearchParams>((resolve, reject) =>
-    readBody(req, 65_536, (body) =>
-      body.ok ? resolve(new URLSearchParams(body.text)) : reject(new Error(body.error)),
-    ),
-  );
 
 const messageOf = (reply: Reply) => (reply.body as { error?: string } | null)?.error ?? `HTTP ${reply.status}`;
 const problemsOf = (reply: Reply): FieldIssue[] =>
@@ -384,47 +338,7 @@ export function pageRoutes(options: { api: ApiCall; ctx: ApiContext }): RouteHan
   return async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
-    if (method === 'GET' && url.pathname.startsWith('/assets/')) {
-      const asset = assetFiles[url.pathname.slice('/assets/'.length)];
-      if (!asset) return false;
-      const body = readFileSync(asset.file);
-      res.writeHead(200, {
-        'content-type': `${asset.type}; charset=utf-8`,
-        'content-length': body.length,
-        'cache-control': 'max-age=3600',
-      });
-      res.end(body);
-      return true;
-    }
-    if (url.pathname === '/sign-in') {
-      const next = url.searchParams.get('next') ?? '/';
-      if (method === 'GET') {
-        send(res, 200, signInPage(null, next).text);
-        return true;
-      }
-      if (method !== 'POST') return false;
-      const fields = await formOf(req);
-      const token = (fields.get('token') ?? '').trim();
-      const actor = token ? await actorOfToken(ctx, token, 'api') : null;
-      if (!actor) {
-        send(res, 401, signInPage('That token is unknown or revoked.', fields.get('next') ?? '/').text);
-        return true;
-      }
-      const target =
-        (fields.get('next') ?? '/').startsWith('/') && !(fields.get('next') ?? '').startsWith('//')
-          ? (fields.get('next') ?? '/')
-          : '/';
-      // A session cookie (no Max-Age): the browser forgets it when the session ends.
-      redirect(res, target, {
-        'set-cookie': `${cookieName}=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Strict`,
-      });
-      return true;
-    }
-    if (url.pathname === '/sign-out' && method === 'POST') {
-      req.resume();
-      redirect(res, '/sign-in', { 'set-cookie': `${cookieName}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0` });
-      return true;
-    }
+    if (await serveSession(req, res, url, ctx)) return true;
     const isPage = pages.some((p) => matchPath(p.pattern, url.pathname).ok);
     const isForm = forms.some((f) => matchPath(f.pattern, url.pathname).ok);
     if (!(method === 'GET' && isPage) && !(method === 'POST' && isForm)) return false;
