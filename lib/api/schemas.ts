@@ -62,6 +62,15 @@ export const auditQuery = z.strictObject({
   beforeId: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
   limit: limit(1000, 100),
 });
+export const agentListQuery = z.strictObject({
+  /** Part of the agent's id or name, any case. */
+  q: z.string().trim().min(1).max(200).optional(),
+  mode: z.enum(['on', 'paused']).optional(),
+  sort: z.enum(['id', 'name', 'createdAt']).default('id'),
+  order: z.enum(['asc', 'desc']).default('asc'),
+  limit: limit(200, 50),
+  offset: z.coerce.number().int().min(0).max(1_000_000_000).default(0),
+});
 export const createTokenBody = z.strictObject({ name: z.string().trim().min(1).max(200), role: z.enum(tokenRoles) });
 
 // Responses.
@@ -82,6 +91,42 @@ export const versionView = z.object({
   createdAt: timestamp,
   created: z.boolean(),
   live: z.boolean(),
+});
+
+export const agentSummaryView = agentView.extend({
+  continuousMode: z.enum(['on', 'paused']),
+  /** Who paused it (the author of the policy version that set the flag) and when. */
+  paused: z.object({ by: z.string(), at: timestamp }).nullable(),
+  openSession: z
+    .object({ id: z.string(), status: z.enum(sessionStatuses), trigger: z.enum(sessionTriggers) })
+    .nullable(),
+  experiment: z
+    .object({
+      id: z.string(),
+      status: z.enum(experimentStatuses),
+      mode: z.enum(experimentModes),
+      rampStepIndex: z.number().int(),
+      candidateBasisPoints: z.number().int(),
+      /** The final decision's action once the judge has taken one. */
+      decision: z.string().nullable(),
+    })
+    .nullable(),
+  lastPromotion: z
+    .object({
+      experimentId: z.string(),
+      at: timestamp,
+      /** auto: the policy promoted it; human: a person approved it. */
+      by: z.enum(['auto', 'human']),
+      approver: z.string().nullable(),
+    })
+    .nullable(),
+});
+export const agentListView = z.object({
+  agents: z.array(agentSummaryView),
+  /** How many agents match the filters, over every page. */
+  total: z.number().int(),
+  offset: z.number().int(),
+  limit: z.number().int(),
 });
 
 export const policyView = z.object({
@@ -197,6 +242,14 @@ export const auditEntryView = z.object({
 });
 export const auditPageView = z.object({ entries: z.array(auditEntryView), nextBeforeId: z.number().int().nullable() });
 
+/** The audit chain recomputed from its first entry: intact, or where it first breaks and why. */
+export const auditVerificationView = z.object({
+  ok: z.boolean(),
+  rows: z.number().int(),
+  firstBrokenId: z.number().int().optional(),
+  reason: z.string().optional(),
+});
+
 export const tokenView = z.object({
   id: z.string(),
   name: z.string(),
@@ -217,6 +270,8 @@ export const pauseView = z.object({
 });
 
 export type AgentView = z.infer<typeof agentView>;
+export type AgentListView = z.infer<typeof agentListView>;
+export type AgentSummaryView = z.infer<typeof agentSummaryView>;
 export type PolicyView = z.infer<typeof policyView>;
 export type ApprovalView = z.infer<typeof approvalView>;
 export type ExperimentView = z.infer<typeof experimentView>;

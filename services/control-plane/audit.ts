@@ -1,6 +1,7 @@
+import { verifyAuditChain } from '../../lib/audit/verify.ts';
 import { listAudit } from '../../lib/db/repositories/audit.ts';
 import { route } from './api.pure.ts';
-import { auditPageView, auditQuery } from '../../lib/api/schemas.ts';
+import { auditPageView, auditVerificationView, auditQuery } from '../../lib/api/schemas.ts';
 
 export const auditRoutes = [
   route({
@@ -31,6 +32,23 @@ export const auditRoutes = [
         hash: e.hash,
       }));
       return { status: 200, body: { entries, nextBeforeId: page.next_before_id } };
+    },
+  }),
+  route({
+    operationId: 'verifyAudit',
+    method: 'GET',
+    path: '/api/audit/verification',
+    permission: 'read',
+    summary: 'recompute the audit chain from its first entry (reads the whole log): intact, or the first broken entry',
+    responses: { 200: { description: 'the verification', schema: auditVerificationView } },
+    async handle({ ctx }) {
+      const result = await verifyAuditChain(ctx.db);
+      return {
+        status: 200,
+        body: result.ok
+          ? { ok: true, rows: result.rows }
+          : { ok: false, rows: result.rows, firstBrokenId: result.firstBrokenId, reason: result.reason },
+      };
     },
   }),
 ];

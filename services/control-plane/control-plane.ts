@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Registry } from 'prom-client';
 import type { TopicName } from '../../lib/contracts/types.generated.ts';
 import type { Database } from '../../lib/db/schema.ts';
-import { portInUse, startOpsServer } from '../../lib/http.ts';
+import { portInUse, startOpsServer, type RouteHandler } from '../../lib/http.ts';
 import { writeEvents } from '../../lib/kafka/outbox.ts';
 import { startOutboxRelay } from '../../lib/kafka/outbox-relay.ts';
 import { runtimeMetrics } from '../../lib/kafka/runtime-metrics.ts';
@@ -12,7 +12,8 @@ import type { Logger } from '../../lib/logging.ts';
 import type { ApiContext } from './api.pure.ts';
 import { controlPlaneMetrics } from './metrics.ts';
 import { routes } from './routes.ts';
-import { apiRoutes } from './server.ts';
+import { pageRoutes } from './page/page.ts';
+import { apiCaller, apiRoutes } from './server.ts';
 import { transactor } from './writes.ts';
 
 export interface ControlPlaneOptions {
@@ -35,6 +36,11 @@ export interface RunningControlPlane {
   /** Ready for traffic: its relay has started and is not stuck, so that a pause is published as soon as it commits. */
   ready(): boolean;
   stop(): Promise<void>;
+}
+
+/** The API's routes first, then the learning page's (docs/page.md). */
+function either(first: RouteHandler, second: RouteHandler): RouteHandler {
+  return async (req, res) => (await first(req, res)) || second(req, res);
 }
 
 /** The API server and the outbox relay that publishes the events its writes cause. */
@@ -62,12 +68,15 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
       host: options.host,
       port: options.port,
       registry: options.metrics,
-      routes: apiRoutes({
-        routes,
-        ctx,
-        metrics: controlPlaneMetrics(options.metrics),
-        maxBodyBytes: options.maxBodyBytes,
-      }),
+      routes: either(
+        apiRoutes({
+          routes,
+          ctx,
+          metrics: controlPlaneMetrics(options.metrics),
+          maxBodyBytes: options.maxBodyBytes,
+        }),
+        pageRoutes({ api: apiCaller(routes, ctx), ctx }),
+      ),
       logger: options.logger,
     }).catch(portInUse('LEARNLOOP_CONTROL_PLANE_PORT', options.host, options.port));
     return {

@@ -1,4 +1,5 @@
 import type { Route } from './api.pure.ts';
+import { agentListRoutes } from './agent-list.ts';
 import { agentRoutes } from './agents.ts';
 import { approvalRoutes } from './approvals.ts';
 import { auditRoutes } from './audit.ts';
@@ -9,6 +10,7 @@ import { tokenRoutes } from './tokens.ts';
 
 /** Every route of the API, in the order the OpenAPI document lists them. */
 export const routes: readonly Route[] = [
+  ...agentListRoutes,
   ...agentRoutes,
   ...policyRoutes,
   ...learningRoutes,

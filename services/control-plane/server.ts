@@ -62,14 +62,9 @@ function errorBody(err: ApiError): object {
 async function authenticate(req: IncomingMessage, ctx: ApiContext): Promise<Actor> {
   const token = bearerToken(req.headers.authorization);
   if (token === null) throw new ApiError(401, 'authorization: a bearer token is required', { field: 'authorization' });
-  const row = await findActiveToken(ctx.db, token);
-  if (!row) throw new ApiError(401, 'authorization: unknown or revoked token', { field: 'authorization' });
-  return {
-    tokenId: row.id,
-    name: row.name,
-    role: row.role,
-    source: req.headers['x-learnloop-client'] === 'cli' ? 'cli' : 'api',
-  };
+  const actor = await actorOfToken(ctx, token, req.headers['x-learnloop-client'] === 'cli' ? 'cli' : 'api');
+  if (!actor) throw new ApiError(401, 'authorization: unknown or revoked token', { field: 'authorization' });
+  return actor;
 }
 
 function parseQuery(route: Route, url: URL): unknown {
@@ -105,6 +100,11 @@ async function parseBody(route: Route, req: IncomingMessage, limit: number): Pro
       field: 'body',
     });
   }
+  return checkBody(route, json);
+}
+
+function checkBody(route: Route, json: unknown): unknown {
+  if (!route.body) return undefined;
   if (json === null || typeof json !== 'object' || Array.isArray(json))
     throw new ApiError(400, 'body: must be a JSON object', { field: 'body' });
   const problem = unstorable(json, '');
@@ -112,6 +112,77 @@ async function parseBody(route: Route, req: IncomingMessage, limit: number): Pro
   const parsed = route.body.safeParse(json);
   if (!parsed.success) throw invalid(fieldIssues(parsed.error, 'body'));
   return parsed.data;
+}
+
+class MethodNotAllowed extends ApiError {
+  readonly allow: string;
+  constructor(method: string, path: string, allow: string) {
+    super(405, `${method} ${path}: use ${allow}`);
+    this.allow = allow;
+  }
+}
+
+/** The route a request is for, with its path parameters; refusals: 404, 405, 400 (a bad path segment). */
+function resolveRoute(
+  routes: readonly Route[],
+  method: string,
+  url: URL,
+): { route: Route; params: Record<string, string> } {
+  const candidates = routes
+    .map((r) => ({ route: r, match: matchPath(r.pattern, url.pathname) }))
+    .filter((c) => c.match.ok || c.match.reason === 'bad_segment');
+  if (candidates.length === 0) throw new ApiError(404, `no route for ${method} ${url.pathname}`);
+  const chosen = candidates.find((c) => c.route.method === method);
+  if (!chosen)
+    throw new MethodNotAllowed(method, url.pathname, [...new Set(candidates.map((c) => c.route.method))].join(', '));
+  const { route, match } = chosen;
+  if (!match.ok)
+    throw new ApiError(
+      400,
+      `${'param' in match ? match.param : 'path'}: must be one non-empty, percent-encoded path segment`,
+      { field: 'param' in match ? match.param : 'path' },
+    );
+  for (const [param, value] of Object.entries(match.params)) {
+    const problem = unstorable(value, param);
+    if (problem) throw invalid([problem]);
+  }
+  return { route, params: match.params };
+}
+
+function authorise(actor: Actor, route: Route, method: string): void {
+  if (!allows(actor.role, route.permission))
+    throw new ApiError(
+      403,
+      `role ${actor.role} may not ${method} ${route.path} (allowed: ${rolesAllowed(route.permission).join(', ')})`,
+    );
+}
+
+function errorReply(err: ApiError): Reply {
+  return { status: err.status, body: errorBody(err) };
+}
+
+/** A call of the API from inside the control plane (the learning page), as `actor`, with the same checks and answers. */
+export type ApiCall = (actor: Actor, method: Route['method'], pathAndQuery: string, body?: unknown) => Promise<Reply>;
+
+export function apiCaller(routes: readonly Route[], ctx: ApiContext): ApiCall {
+  return async (actor, method, pathAndQuery, body) => {
+    const url = new URL(pathAndQuery, 'http://localhost');
+    try {
+      const { route, params } = resolveRoute(routes, method, url);
+      authorise(actor, route, method);
+      const query = parseQuery(route, url);
+      return await route.handle({ params, query, body: checkBody(route, body ?? {}), actor, ctx });
+    } catch (err) {
+      if (err instanceof ApiError) return errorReply(err);
+      throw err;
+    }
+  };
+}
+
+/** The holder of a token, or null when it is unknown or revoked. */
+export async function actorOfToken(ctx: ApiContext, token: string, source: Actor['source']): Promise<Actor | null> {
+  const row = await findActiveToken(ctx.db, token);
+  return row ? { tokenId: row.id, name: row.name, role: row.role, source } : null;
 }
 
 /**
@@ -129,45 +200,27 @@ export function apiRoutes(options: ApiServerOptions): RouteHandler {
     let template = 'unmatched';
     let reply: Reply;
     try {
-      const candidates = routes
-        .map((r) => ({ route: r, match: matchPath(r.pattern, url.pathname) }))
-        .filter((c) => c.match.ok || c.match.reason === 'bad_segment');
-      if (candidates.length === 0) throw new ApiError(404, `no route for ${method} ${url.pathname}`);
-      const chosen = candidates.find((c) => c.route.method === method);
-      if (!chosen) {
+      let resolved: ReturnType<typeof resolveRoute>;
+      try {
+        resolved = resolveRoute(routes, method, url);
+      } catch (err) {
         req.resume();
-        const allow = [...new Set(candidates.map((c) => c.route.method))].join(', ');
-        res.setHeader('allow', allow);
-        throw new ApiError(405, `${method} ${url.pathname}: use ${allow}`);
+        if (err instanceof MethodNotAllowed) res.setHeader('allow', err.allow);
+        throw err;
       }
-      const { route, match } = chosen;
+      const { route, params } = resolved;
       template = route.path;
-      if (!match.ok)
-        throw new ApiError(
-          400,
-          `${'param' in match ? match.param : 'path'}: must be one non-empty, percent-encoded path segment`,
-          { field: 'param' in match ? match.param : 'path' },
-        );
-      for (const [param, value] of Object.entries(match.params)) {
-        const problem = unstorable(value, param);
-        if (problem) throw invalid([problem]);
-      }
       const actor = await authenticate(req, ctx);
-      if (!allows(actor.role, route.permission)) {
-        throw new ApiError(
-          403,
-          `role ${actor.role} may not ${method} ${route.path} (allowed: ${rolesAllowed(route.permission).join(', ')})`,
-        );
-      }
+      authorise(actor, route, method);
       const query = parseQuery(route, url);
       const body = await parseBody(route, req, options.maxBodyBytes);
-      reply = await route.handle({ params: match.params, query, body, actor, ctx });
+      reply = await route.handle({ params, query, body, actor, ctx });
     } catch (err) {
       if (err instanceof ApiError) {
         if (err.status === 401) res.setHeader('www-authenticate', 'Bearer');
         // A body refused unread (too large) is not drained: close rather than leave it half-read on a kept-alive socket.
         if (err.field === 'body' && !req.complete) res.setHeader('connection', 'close');
-        reply = { status: err.status, body: errorBody(err) };
+        reply = errorReply(err);
       } else {
         ctx.logger.error('api request failed', { err, route: template, method });
         reply = { status: 500, body: { error: 'internal error' } };
