@@ -60,7 +60,7 @@ async function run(args: readonly string[], env: NodeJS.ProcessEnv): Promise<num
   }
   const connection = parseConfig(connectionSchema, env);
   if (!connection.ok) throw connection.error;
-  await runServices(selected, env);
+  await runServices(selected, env, { all: name === 'all' });
   return 0;
 }
 
