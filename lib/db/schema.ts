@@ -288,6 +288,7 @@ export interface SlackMessagesTable {
   approval_id: string;
   experiment_id: string;
   agent_id: string;
+  candidate_version_id: string | null;
   session_started_by: string | null;
   expires_at: Timestamp;
   request: NullableJsonb<JsonValue>;
@@ -295,6 +296,7 @@ export interface SlackMessagesTable {
   ts: string | null;
   state: SlackMessageState;
   outcome: NullableJsonb<JsonValue>;
+  shown: ColumnType<boolean, boolean | undefined, boolean>;
   posted_at: NullableTimestamp;
   updated_at: DefaultTimestamp;
 }

@@ -11,6 +11,7 @@ export const slackBridge = sqlMigration(
        approval_id text PRIMARY KEY,
        experiment_id text NOT NULL,
        agent_id text NOT NULL,
+       candidate_version_id text,
        session_started_by text,
        expires_at timestamptz NOT NULL,
        request jsonb,
@@ -18,12 +19,15 @@ export const slackBridge = sqlMigration(
        ts text,
        state text NOT NULL CHECK (state IN ('pending', 'paused', 'decided', 'expired', 'withdrawn')),
        outcome jsonb,
+       -- false while Slack still shows an older state of the request: the bridge updates the message until it is true
+       shown boolean NOT NULL DEFAULT true,
        posted_at timestamptz,
        updated_at timestamptz NOT NULL DEFAULT now(),
        CHECK ((channel IS NULL) = (ts IS NULL))
      )`,
     `CREATE INDEX slack_messages_experiment ON slack_messages (experiment_id)`,
-    `CREATE INDEX slack_messages_pending_expiry ON slack_messages (expires_at) WHERE state = 'pending'`,
+    `CREATE INDEX slack_messages_open_expiry ON slack_messages (expires_at) WHERE state IN ('pending', 'paused')`,
+    `CREATE INDEX slack_messages_unshown ON slack_messages (updated_at) WHERE NOT shown AND ts IS NOT NULL`,
     `CREATE TABLE slack_approvers (
        slack_user_id text PRIMARY KEY CHECK (slack_user_id ~ '^[UW][A-Z0-9]+$'),
        approver text NOT NULL CHECK (btrim(approver) <> ''),
