@@ -73,7 +73,13 @@ export async function startSlackBridge(options: SlackBridgeOptions): Promise<Run
   };
   const runtime = await startConsumerRuntime({
     groupId: options.groupId,
-    topics: ['learning.approval.requested.v1', 'learning.approval.decided.v1', 'learning.experiment.state.v1'],
+    topics: [
+      'learning.approval.requested.v1',
+      'learning.approval.decided.v1',
+      'learning.experiment.state.v1',
+      'learning.session.triggered.v1',
+      'learning.version.promoted.v1',
+    ],
     handler: bridgeHandler(messages, logger),
     kafka: options.kafka,
     db: options.db,

@@ -1,8 +1,17 @@
-import type { ApprovalDecided, ApprovalRequested, ExperimentState } from '../../lib/contracts/types.generated.ts';
+import type {
+  ApprovalDecided,
+  ApprovalRequested,
+  ExperimentState,
+  SessionTriggered,
+  VersionPromoted,
+} from '../../lib/contracts/types.generated.ts';
+import type { Db } from '../../lib/db/schema.ts';
 import type { BatchHandler } from '../../lib/kafka/batch.ts';
+import { effectivePolicy } from '../../lib/policy/effective.ts';
 import type { Logger } from '../../lib/logging.ts';
 import type { Outcome } from './blocks.pure.ts';
 import { openMessagesOf, postRequest, recordOutcome, showOutcome, type Messages } from './messages.ts';
+import { notificationOf, type Notification } from './notifications.pure.ts';
 import { outcomeOfState } from './outcome.pure.ts';
 
 /**
@@ -12,6 +21,16 @@ import { outcomeOfState } from './outcome.pure.ts';
  * nothing posted twice); a request that cannot be rendered throws a plain error, which dead-letters it with the reason.
  */
 export function bridgeHandler(m: Messages, logger: Logger): BatchHandler {
+  /** Posts an optional notification when the agent's policy asks for it (notifications.slack.*). */
+  async function notify(db: Db, notification: Notification | null): Promise<void> {
+    if (notification === null) return;
+    const policy = await effectivePolicy(db, notification.agentId);
+    if (!policy.ok || !policy.policy.notifications.slack[notification.setting]) return;
+    await m.slack.postMessage(m.channel, notification.text, [
+      { type: 'section', text: { type: 'mrkdwn', text: notification.text } },
+    ]);
+  }
+
   return async (trx, events) => {
     for (const event of events) {
       switch (event.topic) {
@@ -55,8 +74,15 @@ export function bridgeHandler(m: Messages, logger: Logger): BatchHandler {
             );
             if (changed) await showOutcome(m, changed, trx);
           }
+          await notify(trx, notificationOf({ topic: event.topic, value: state }));
           break;
         }
+        case 'learning.session.triggered.v1':
+          await notify(trx, notificationOf({ topic: event.topic, value: event.value as SessionTriggered }));
+          break;
+        case 'learning.version.promoted.v1':
+          await notify(trx, notificationOf({ topic: event.topic, value: event.value as VersionPromoted }));
+          break;
         default:
           throw new Error(`slack-bridge: no handler for ${event.topic}`);
       }

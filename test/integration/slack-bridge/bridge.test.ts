@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { ApprovalDecided } from '../../../lib/contracts/types.generated.ts';
+import { registerAgent } from '../../../lib/db/repositories/agents.ts';
+import { putPolicy } from '../../../lib/db/repositories/policies.ts';
 import { testClients } from '../../helpers/clients.ts';
 import { useCleanups } from '../../helpers/cleanups.ts';
 import { isolated } from '../../helpers/isolated.ts';
@@ -185,5 +187,42 @@ describe('the slack-bridge on the real stack', () => {
       messageText(slack, expiringTs).includes('Expired') ? true : undefined,
     );
     expect(messageText(slack, expiringTs)).not.toContain('"action_id":"approve"');
+  });
+
+  it('posts a promotion notification only for an agent whose policy asks for it', async () => {
+    const { prefix, database, slack } = await world('slack-notify');
+    const bridge = await startTestBridge(database, prefix, slack);
+    cleanup(() => bridge.stop());
+    for (const id of ['agent-loud', 'agent-quiet']) await registerAgent(database.db, { id, name: id });
+    await putPolicy(database.db, {
+      agent_id: 'agent-loud',
+      policy: { notifications: { slack: { promoted: true } } },
+      created_by: 'test',
+    });
+    const promoted = (agentId: string) => ({
+      eventId: randomUUID(),
+      agentId,
+      previousVersionId: 'v1',
+      promotedVersionId: `v2-${agentId}`,
+      mode: 'auto' as const,
+      experimentId: 'exp-1',
+      proposalId: 'p-1',
+      approvalId: null,
+      approvalDecision: null,
+      approver: null,
+      riskTier: 'low' as const,
+      reason: null,
+      promotedAt: new Date(),
+    });
+    await produce(kafka, serde, prefix, 'learning.version.promoted.v1', [
+      promoted('agent-quiet'),
+      promoted('agent-loud'),
+    ]);
+    const text = await eventually('the notification', async () =>
+      slack.calls.find((c) => c.method === 'chat.postMessage' && String(c.args.text).includes('promoted')),
+    );
+    expect(text.args.text).toContain('agent-loud');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(slack.calls.filter((c) => c.method === 'chat.postMessage')).toHaveLength(1);
   });
 });
