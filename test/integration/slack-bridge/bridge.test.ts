@@ -20,8 +20,9 @@ async function world(label: string) {
   return { prefix, database, slack };
 }
 
-const posts = (slack: { calls: { method: string; args: any }[] }, approvalId: string) =>
-  slack.calls.filter((c) => c.method === 'chat.postMessage' && JSON.stringify(c.args.blocks).includes(approvalId));
+/** Messages in the channel (successful posts) about an approval. */
+const posts = (slack: { messages: Map<string, { blocks: any[] }> }, approvalId: string) =>
+  [...slack.messages.values()].filter((m) => JSON.stringify(m.blocks).includes(approvalId));
 const messageText = (slack: { messages: Map<string, { blocks: any[] }> }, ts: string) =>
   JSON.stringify(slack.messages.get(ts)?.blocks ?? []);
 const tsOf = async (db: any, approvalId: string) =>
@@ -224,5 +225,30 @@ describe('the slack-bridge on the real stack', () => {
     expect(text.args.text).toContain('agent-loud');
     await new Promise((r) => setTimeout(r, 1000));
     expect(slack.calls.filter((c) => c.method === 'chat.postMessage')).toHaveLength(1);
+  });
+
+  it('a channel Slack does not know: error metric, readiness false, then posted once when it is fixed; an unrenderable request goes to the DLQ', async () => {
+    const { prefix, database, slack } = await world('slack-misconfigured');
+    const bridge = await startTestBridge(database, prefix, slack);
+    cleanup(() => bridge.stop());
+    slack.fail('chat.postMessage', 3, 'not_in_channel');
+    const approvalId = `appr-${randomUUID()}`;
+    await produce(kafka, serde, prefix, 'learning.approval.requested.v1', [
+      approvalRequest({ approvalId: `appr-${randomUUID()}`, summary: '   ' }),
+      approvalRequest({ approvalId }),
+    ]);
+    await eventually('readiness false', async () => (bridge.ready() ? undefined : true));
+    expect(await bridge.metrics.getSingleMetricAsString('learnloop_slack_api_errors_total')).toContain(
+      'code="not_in_channel"',
+    );
+    await tsOf(database.db, approvalId);
+    expect(bridge.ready()).toBe(true);
+    expect(posts(slack, approvalId)).toHaveLength(1);
+    const dead = await eventually('the dead letter', async () => {
+      const letters = await readEvents(kafka, serde, prefix, 'learning.dlq.v1');
+      return letters.length > 0 ? letters : undefined;
+    });
+    expect(dead).toHaveLength(1);
+    expect(JSON.stringify(dead[0])).toContain('summary: is empty');
   });
 });
