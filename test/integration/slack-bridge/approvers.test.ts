@@ -69,6 +69,18 @@ describe('the approvers allow-list', () => {
     ]);
   });
 
+  it('learnloop run slack-bridge without its settings fails naming them', async () => {
+    const env = { ...process.env };
+    for (const name of Object.keys(env)) if (name.startsWith('LEARNLOOP_SLACK_')) delete env[name];
+    const result = await runCli(['run', 'slack-bridge'], {
+      ...env,
+      LEARNLOOP_METRICS_PORT: String(20000 + Math.floor(Math.random() * 9000)),
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('LEARNLOOP_SLACK_BOT_TOKEN: missing');
+    expect(result.stderr).toContain('LEARNLOOP_SLACK_CHANNEL: missing');
+  });
+
   it('run all leaves an unconfigured bridge out with one line naming the variables', async () => {
     const { notConfiguredLine } = await import('../../../services/slack-bridge/settings.pure.ts');
     expect(notConfiguredLine({})).toBe(
