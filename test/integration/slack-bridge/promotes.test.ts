@@ -22,7 +22,7 @@ const cleanup = useCleanups();
 const winner = { baseline: { scoreMean: 0.6, failureRate: 0.02 }, candidate: { scoreMean: 0.75, failureRate: 0.02 } };
 
 describe('an approval from Slack alone', () => {
-  it("the judge's request is posted; an allow-listed approver's click approves it and the judge promotes", async () => {
+  it("the judge's request is posted; the session's starter is refused, another allow-listed approver's click approves it and the judge promotes", async () => {
     const { prefix, database, env } = await isolated(kafka, 'slack-promotes', cleanup);
     const slack = await startSlackServer();
     cleanup(() => slack.close());
@@ -36,13 +36,20 @@ describe('an approval from Slack alone', () => {
     const judge = await startJudgeInProcess(env);
     cleanup(() => judge.stop());
     await allowApprover(database.db, 'UBOB', 'bob');
+    await allowApprover(database.db, 'UANN', 'ann');
+    // Ann started the session by hand: the judge's request names her, and the four-eyes rule keeps her from approving.
+    await database.db
+      .updateTable('sessions')
+      .set({ trigger: 'manual', started_by: 'ann' })
+      .where('id', '=', experiment.sessionId)
+      .execute();
 
     await produceRuns(kafka, serde, prefix, abRuns(experiment, 600, winner, { seed: 2, intervalMs: 20_000 }));
     expect(
       await judgeSettled(database.db, prefix, experiment.experimentId, ['awaiting_approval', 'failed', 'inconclusive']),
     ).toBe('awaiting_approval');
     const [request] = await readEvents(kafka, serde, prefix, 'learning.approval.requested.v1');
-    expect(request).toMatchObject({ experimentId: experiment.experimentId, sessionStartedBy: null });
+    expect(request).toMatchObject({ experimentId: experiment.experimentId, sessionStartedBy: 'ann' });
     const ts = await eventually('the request in Slack', async () => {
       const row = await database.db
         .selectFrom('slack_messages')
@@ -55,12 +62,14 @@ describe('an approval from Slack alone', () => {
     expect(posted).toContain(experiment.agentId);
     expect(posted).toContain('"value":"' + request!.approvalId + '"');
 
-    expect(
-      await slack.interact(
-        `${bridge.url}/slack/interactions`,
-        clickPayload('UBOB', 'approve', request!.approvalId, slack.channel),
-      ),
-    ).toBe(200);
+    const url = `${bridge.url}/slack/interactions`;
+    expect(await slack.interact(url, clickPayload('UANN', 'approve', request!.approvalId, slack.channel))).toBe(200);
+    await bridge.settled();
+    expect(slack.calls.filter((c) => c.method === 'chat.postEphemeral').map((c) => [c.args.user, c.args.text])).toEqual(
+      [['UANN', expect.stringContaining('four-eyes')]],
+    );
+    expect(await database.db.selectFrom('slack_decisions').selectAll().execute()).toEqual([]);
+    expect(await slack.interact(url, clickPayload('UBOB', 'approve', request!.approvalId, slack.channel))).toBe(200);
     expect(
       await judgeSettled(database.db, prefix, experiment.experimentId, ['promoted', 'failed', 'running', 'closed']),
     ).toBe('promoted');
