@@ -1,6 +1,7 @@
 import { createSleeper } from '../../lib/sleeper.ts';
 import type { Logger } from '../../lib/logging.ts';
 import { backoffDelay } from '../../lib/kafka/retry.ts';
+import { SlackRefused } from './slack-api.ts';
 import { expiredMessages, recordOutcome, showOutcome, unshownMessages, type Messages } from './messages.ts';
 
 /**
@@ -30,7 +31,23 @@ export function startSync(m: Messages, options: { intervalMs: number; logger: Lo
       });
       if (changed) options.logger.info('approval request expired undecided', { approvalId });
     }
-    for (const row of await unshownMessages(m.db, 100)) await showOutcome(m, row);
+    for (const row of await unshownMessages(m.db, 100)) {
+      try {
+        await showOutcome(m, row);
+      } catch (err) {
+        if (!(err instanceof SlackRefused)) throw err;
+        // Slack will never take this update (the message was deleted, say): stop retrying it, loudly.
+        options.logger.error('Slack refuses to update a message; leaving it as it is', {
+          approvalId: row.approvalId,
+          err,
+        });
+        await m.db
+          .updateTable('slack_messages')
+          .set({ shown: true })
+          .where('approval_id', '=', row.approvalId)
+          .execute();
+      }
+    }
   }
 
   const loop = (async () => {
