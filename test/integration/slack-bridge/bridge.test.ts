@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { ApprovalDecided } from '../../../lib/contracts/types.generated.ts';
 import { registerAgent } from '../../../lib/db/repositories/agents.ts';
 import { putPolicy } from '../../../lib/db/repositories/policies.ts';
+import { sampleEvents } from '../../fixtures/events.ts';
 import { testClients } from '../../helpers/clients.ts';
 import { useCleanups } from '../../helpers/cleanups.ts';
 import { isolated } from '../../helpers/isolated.ts';
@@ -250,5 +251,45 @@ describe('the slack-bridge on the real stack', () => {
     });
     expect(dead).toHaveLength(1);
     expect(JSON.stringify(dead[0])).toContain('summary: is empty');
+  });
+
+  it('a pause holds the request without buttons, resuming shows them again, a withdrawal ends it', async () => {
+    const { prefix, database, slack } = await world('slack-pause');
+    const bridge = await startTestBridge(database, prefix, slack);
+    cleanup(() => bridge.stop());
+    const approvalId = `appr-${randomUUID()}`;
+    const experimentId = `exp-${randomUUID()}`;
+    const request = approvalRequest({ approvalId, experimentId });
+    await produce(kafka, serde, prefix, 'learning.approval.requested.v1', [request]);
+    const ts = await tsOf(database.db, approvalId);
+    const base = sampleEvents()['learning.experiment.state.v1'];
+    const state = (status: 'paused' | 'awaiting_approval' | 'failed', changedBy: string, reason: string | null) => ({
+      ...base,
+      eventId: randomUUID(),
+      experimentId,
+      agentId: request.agentId,
+      status,
+      changedBy,
+      reason,
+      changedAt: new Date(),
+    });
+    await produce(kafka, serde, prefix, 'learning.experiment.state.v1', [state('paused', 'olga', 'incident')]);
+    await eventually('the pause on the message', async () =>
+      messageText(slack, ts).includes('Paused by olga') ? true : undefined,
+    );
+    expect(messageText(slack, ts)).not.toContain('"action_id":"approve"');
+    await produce(kafka, serde, prefix, 'learning.experiment.state.v1', [
+      state('awaiting_approval', 'olga', 'resumed'),
+    ]);
+    await eventually('the buttons back', async () =>
+      messageText(slack, ts).includes('"action_id":"approve"') ? true : undefined,
+    );
+    await produce(kafka, serde, prefix, 'learning.experiment.state.v1', [
+      state('failed', 'experiment-judge', 'guardrail_regressed'),
+    ]);
+    await eventually('the withdrawal on the message', async () =>
+      messageText(slack, ts).includes('Withdrawn by experiment-judge') ? true : undefined,
+    );
+    expect(messageText(slack, ts)).toContain('guardrail_regressed');
   });
 });
