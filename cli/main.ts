@@ -10,6 +10,7 @@ import { schemasCommand, topicsCommand } from './contracts.ts';
 import { auditCommand, dbCommand } from './db.ts';
 import { prepareInfrastructure } from './prepare.ts';
 import { runServices } from './run.ts';
+import { slackCommand } from './slack.ts';
 import { stackCommand } from './stack.ts';
 import { tokensCommand } from './tokens.ts';
 
@@ -27,6 +28,7 @@ Usage:
   learnloop audit replay <id> [--json]  recompute a recorded decision from its inputs; says whether it matches
   learnloop agents register <file>      register an agent's configuration as a version (and make it live)
   learnloop tokens create|list|revoke   API tokens for the control plane (learnloop tokens --help)
+  learnloop slack approvers add|remove|list   who may decide approvals in Slack (learnloop slack --help)
 
 Through the control plane's API (LEARNLOOP_API_URL, LEARNLOOP_API_TOKEN; learnloop pause --help):
   learnloop policy get|set <agentId>    the agent's learning policy, versioned
@@ -60,7 +62,7 @@ async function run(args: readonly string[], env: NodeJS.ProcessEnv): Promise<num
   }
   const connection = parseConfig(connectionSchema, env);
   if (!connection.ok) throw connection.error;
-  await runServices(selected, env);
+  await runServices(selected, env, { all: name === 'all' });
   return 0;
 }
 
@@ -98,6 +100,8 @@ export async function main(args: readonly string[], env: NodeJS.ProcessEnv = pro
         return await agentsCommand(rest, env);
       case 'tokens':
         return await tokensCommand(rest, env);
+      case 'slack':
+        return await slackCommand(rest, env);
       case undefined:
       case 'help':
       case '--help':

@@ -12,6 +12,7 @@ import type { ServiceDefinition } from '../lib/service.ts';
 export async function runServices(
   selected: readonly ServiceDefinition[],
   env: Record<string, string | undefined>,
+  options: { all?: boolean } = {},
 ): Promise<void> {
   const settings = loadConfig(processSchema, env);
   const process_ = selected.length === 1 ? selected[0]!.name : 'all';
@@ -39,6 +40,11 @@ export async function runServices(
   shutdown.add('ops-server', () => ops.close());
   logger.info('serving metrics and health', { port: ops.port });
   for (const service of selected) {
+    const missing = options.all ? (service.notConfigured?.(env) ?? null) : null;
+    if (missing !== null) {
+      logger.info(missing, { service: service.name });
+      continue;
+    }
     await service.start({
       logger: logger.child({ service: service.name }),
       metrics,

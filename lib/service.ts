@@ -16,6 +16,12 @@ export interface ServiceContext {
 export interface ServiceDefinition {
   name: string;
   summary: string;
+  /**
+   * For an optional service (one that talks to something outside learnloop): the log line naming what is missing when
+   * `env` does not configure it, else null. `run all` and `start` leave such a service out; `run <name>` starts it,
+   * and its own configuration check fails loudly.
+   */
+  notConfigured?(env: Record<string, string | undefined>): string | null;
   /** Starts consuming/serving and registers its own stop hook on `ctx.shutdown`. */
   start(ctx: ServiceContext): Promise<void>;
 }

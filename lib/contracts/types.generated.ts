@@ -493,6 +493,7 @@ export interface ApprovalRequested {
   verdictEventId: string;
   statistics: ExperimentStatistics;
   policyVersion: number;
+  sessionStartedBy: string | null;
 }
 
 export const approvalDecisionSymbols = ['approved', 'rejected', 'auto_approved'] as const;
@@ -627,7 +628,7 @@ export interface TopicDefaultedFields {
   'learning.experiment.state.v1': 'sessionId' | 'reason';
   'agent.run.assigned.v1': 'unitId';
   'learning.experiment.verdict.v1': 'nextTrafficSplit';
-  'learning.approval.requested.v1': never;
+  'learning.approval.requested.v1': 'sessionStartedBy';
   'learning.approval.decided.v1': 'approver' | 'reason';
   'learning.version.promoted.v1': 'previousVersionId' | 'experimentId' | 'proposalId' | 'approvalId' | 'approvalDecision' | 'approver' | 'riskTier' | 'reason';
   'learning.audit.v1': 'experimentId' | 'causeEventId' | 'policyVersion' | 'reason' | 'statistics' | 'policy' | 'detailsJson';

@@ -301,6 +301,43 @@ export interface AggregatorCountedTable {
   counted_at: DefaultTimestamp;
 }
 
+export const slackMessageStates = ['pending', 'paused', 'decided', 'expired', 'withdrawn'] as const;
+export type SlackMessageState = (typeof slackMessageStates)[number];
+
+/** The slack-bridge's message of an approval request; `request` and `outcome` are the bridge's own JSON. */
+export interface SlackMessagesTable {
+  approval_id: string;
+  experiment_id: string;
+  agent_id: string;
+  candidate_version_id: string | null;
+  session_started_by: string | null;
+  expires_at: Timestamp;
+  request: NullableJsonb<JsonValue>;
+  channel: string | null;
+  ts: string | null;
+  state: SlackMessageState;
+  outcome: NullableJsonb<JsonValue>;
+  shown: ColumnType<boolean, boolean | undefined, boolean>;
+  posted_at: NullableTimestamp;
+  updated_at: DefaultTimestamp;
+}
+
+export interface SlackApproversTable {
+  slack_user_id: string;
+  approver: string;
+  added_by: string;
+  added_at: DefaultTimestamp;
+}
+
+export interface SlackDecisionsTable {
+  approval_id: string;
+  slack_user_id: string;
+  approver: string;
+  decision: 'approved' | 'rejected';
+  reason: string | null;
+  decided_at: Timestamp;
+}
+
 export interface Database {
   agents: AgentsTable;
   agent_versions: AgentVersionsTable;
@@ -325,6 +362,9 @@ export interface Database {
   judge_units: JudgeUnitsTable;
   aggregator_windows: AggregatorWindowsTable;
   aggregator_counted: AggregatorCountedTable;
+  slack_messages: SlackMessagesTable;
+  slack_approvers: SlackApproversTable;
+  slack_decisions: SlackDecisionsTable;
 }
 
 /** A database handle or a transaction: Transaction<Database> is a Kysely<Database>, so every repository takes either. */

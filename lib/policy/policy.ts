@@ -88,6 +88,18 @@ export const learningPolicySchema = z.strictObject({
         .default(72 * hour),
     })
     .prefault({}),
+  // Optional Slack notifications per agent, in the approval channel (docs/slack-bridge.md); approvals are always posted.
+  notifications: z
+    .strictObject({
+      slack: z
+        .strictObject({
+          sessionOpened: z.boolean().default(false),
+          experimentFailed: z.boolean().default(false),
+          promoted: z.boolean().default(false),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
   risk: z
     .strictObject({
       // An instructions edit that rewrites more than this share of the text is medium, not low.

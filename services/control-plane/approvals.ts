@@ -1,5 +1,6 @@
 import type { ApprovalDecided } from '../../lib/contracts/types.generated.ts';
 import { decideApproval } from '../../lib/db/repositories/approvals.ts';
+import { mayDecide } from '../../lib/experiments/four-eyes.pure.ts';
 import { ApiError, conflict, notFound, route } from './api.pure.ts';
 import { approvalOf, listApprovals, lockApproval } from './approval-read.ts';
 import { approvalsQuery, approvalView, decisionBody, decisionView } from '../../lib/api/schemas.ts';
@@ -9,8 +10,6 @@ import { approvalsQuery, approvalView, decisionBody, decisionView } from '../../
  * once: a second decision returns the first, unchanged) and published as learning.approval.decided.v1 through the
  * outbox; the judge then promotes, after checking the guardrails again, or closes the experiment.
  */
-
-const samePerson = (a: string | null, b: string) => a !== null && a.trim().toLowerCase() === b.trim().toLowerCase();
 
 export const approvalRoutes = [
   route({
@@ -48,8 +47,7 @@ export const approvalRoutes = [
         if (!row) throw notFound('approvalId', 'approval', approvalId);
         const now = ctx.now();
         if (row.decision !== null) return { status: 200, body: { approval: approvalOf(row, now), applied: false } };
-        // Four eyes: whoever started a session by hand does not also let its change go live.
-        if (row.session_trigger === 'manual' && samePerson(row.session_started_by, actor.name)) {
+        if (!mayDecide(row.session_trigger === 'manual' ? row.session_started_by : null, actor.name)) {
           throw new ApiError(
             403,
             `approvalId: ${actor.name} started session ${row.session_id} and may not decide its approval`,

@@ -170,7 +170,19 @@ export async function carryOut(
           requested_at: at,
           expires_at: pending.expiresAt === null ? null : new Date(pending.expiresAt),
         });
-        emitted.push({ topic: 'learning.approval.requested.v1', key, value: approvalRequestedEvent(outcome) });
+        const session = after.sessionId
+          ? await trx
+              .selectFrom('sessions')
+              .select(['trigger', 'started_by'])
+              .where('id', '=', after.sessionId)
+              .executeTakeFirst()
+          : undefined;
+        const startedBy = session?.trigger === 'manual' ? session.started_by : null;
+        emitted.push({
+          topic: 'learning.approval.requested.v1',
+          key,
+          value: approvalRequestedEvent(outcome, startedBy),
+        });
         metrics.approvals.inc({ outcome: 'requested' });
         break;
       }

@@ -93,7 +93,8 @@ export function promotedEvent(outcome: DecisionOutcome, approvalId: string): Ver
   );
 }
 
-export function approvalRequestedEvent(outcome: DecisionOutcome): ApprovalRequested {
+/** `sessionStartedBy`: who started the experiment's session by hand (null otherwise), for the four-eyes rule. */
+export function approvalRequestedEvent(outcome: DecisionOutcome, sessionStartedBy: string | null): ApprovalRequested {
   const e = outcome.after;
   const pending = e.pendingApproval!;
   return {
@@ -113,5 +114,6 @@ export function approvalRequestedEvent(outcome: DecisionOutcome): ApprovalReques
     verdictEventId: verdictEventId(outcome),
     statistics: outcome.judgement.analysis.statistics,
     policyVersion: e.policy.policyVersion,
+    sessionStartedBy,
   };
 }

@@ -46,6 +46,8 @@ describe('learnloop start with KAFKA_BROKERS set', () => {
         checks: { started: true, 'signal-aggregator:partitions-assigned': true },
       });
       expect(stdout).toMatch(/"msg":"control plane API listening"/);
+      // Not configured: left out, with one line naming what is missing.
+      expect(stdout).toMatch(/"msg":"slack-bridge not started: LEARNLOOP_SLACK_BOT_TOKEN, /);
       expect(stderr).toMatch(/start: database: applied 0001_core/);
       expect(stderr).toMatch(/start: topics: \d+ in the catalog/);
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);

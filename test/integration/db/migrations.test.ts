@@ -27,6 +27,9 @@ const tables = [
   'proposals',
   'runs',
   'sessions',
+  'slack_approvers',
+  'slack_decisions',
+  'slack_messages',
 ];
 
 describe('migrations', () => {

@@ -131,6 +131,8 @@ describe('experiment-judge on the real stack', () => {
       riskTier: 'high',
       riskReasons: [{ code: 'model_changed', detail: 'm1 -> m2' }],
       summary: 'cite sources in answers',
+      // A session opened by the thresholds: nobody started it by hand.
+      sessionStartedBy: null,
     });
     expect(request.expiresAt.getTime() - request.requestedAt.getTime()).toBe(72 * hour);
     expect(request.statistics.primary?.outcome).toBe('better');
