@@ -5,6 +5,7 @@ import { kafka } from './0003_kafka.ts';
 import { judge } from './0004_judge.ts';
 import { aggregator } from './0005_aggregator.ts';
 import { controlPlane } from './0006_control_plane.ts';
+import { readModels } from './0007_read_models.ts';
 
 /**
  * Every migration, by name; names sort in the order they apply. Imported statically, so that migrating needs no
@@ -17,4 +18,5 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0004_judge': judge,
   '0005_aggregator': aggregator,
   '0006_control_plane': controlPlane,
+  '0007_read_models': readModels,
 };
