@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ExperimentVerdict } from '../../../lib/contracts/types.generated.ts';
 import type { Database } from '../../../lib/db/schema.ts';
 import { experimentActors, runCounts } from '../../../lib/experiments/state.pure.ts';
@@ -65,7 +65,8 @@ async function answers(api: TestControlPlane) {
   return seen;
 }
 
-beforeAll(async () => {
+/** Two experiments judged to their end (one promoted, one in shadow mode awaiting approval), the control plane reading. */
+async function judgedWorld(): Promise<void> {
   world = await isolated(kafka, 'cp-rebuild', cleanup);
   const { database, prefix, env } = world;
   const step = (bp: number) => ({ candidateBasisPoints: bp, minDurationMs: 10 * minute, minRunsPerArm: 30 });
@@ -84,6 +85,7 @@ beforeAll(async () => {
     startedAt: new Date(Date.now() - 4 * 24 * hour),
   });
   cp = await startTestControlPlane(database.db, database.url, prefix);
+  cleanup(async () => cp?.stop());
   const judge = await startJudgeInProcess(env);
   cleanup(() => judge.stop());
   // The aggregator announces the agents' windows (it opens no session: thresholds far away, the backstop an hour off).
@@ -118,49 +120,13 @@ beforeAll(async () => {
     },
     60_000,
   );
-}, 300_000);
-
-afterAll(async () => {
-  await cp?.stop();
-});
+}
 
 describe('the control plane rebuilt from the topics', () => {
-  it('gives the same answers, verdict history included, after its read models are emptied and replayed', async () => {
-    const { database, prefix, env } = world;
-    const before = await answers(cp!);
-    const modelsBefore = await readModels(database.db);
-    // The history has the judge's verdicts, in order, ending in the promotion; a growth verdict among them.
-    const history = before[`verdicts ${promoted.experimentId}`] as Array<{ sequence: number; decision: string }>;
-    expect(history.map((v) => v.sequence)).toEqual(history.map((_, i) => i + 1));
-    expect(history.at(-1)!.decision).toBe('promote');
-    expect(history.filter((v) => v.decision === 'continue').length).toBeGreaterThan(0);
-    expect(before[`experiments ${promoted.agentId}`]).toMatchObject([
-      { status: 'promoted', decision: { action: 'promote' }, statistics: { primary: { outcome: 'better' } } },
-    ]);
-    expect(before[`experiments ${shadow.agentId}`]).toMatchObject([
-      { status: 'awaiting_approval', latestApproval: { status: 'pending' } },
-    ]);
+  it("answers the same after its read models are emptied and replayed; each verdict carries its audit entry's figures", async () => {
+    await judgedWorld();
 
-    await cp!.stop();
-    cp = undefined;
-    // Damaged on purpose, so that a rebuild that did nothing would show.
-    await database.db.deleteFrom('cp_verdicts').where('experiment_id', '=', promoted.experimentId).execute();
-    await database.db.updateTable('cp_agent_windows').set({ agent_version_id: 'wrong' }).execute();
-
-    const exit = await main(['control-plane', 'rebuild', '--timeout-ms', '120000'], env);
-    expect(exit).toBe(0);
-    expect(await readModels(database.db)).toEqual(modelsBefore);
-
-    cp = await startTestControlPlane(database.db, database.url, prefix);
-    expect(await answers(cp)).toEqual(before);
-  }, 240_000);
-
-  it('refuses to rebuild while the control plane runs', async () => {
-    await eventually('the projection to have its partitions', async () => (cp!.readModelsReady() ? true : undefined));
-    expect(await main(['control-plane', 'rebuild'], world.env)).toBe(1);
-  }, 120_000);
-
-  it("carries, in each verdict, the figures of the judge's audit entry for the same decision", async () => {
+    // The verdicts the read models are built from: the figures of the judge's audit entry for the same decision.
     const audit = await world.database.db
       .selectFrom('audit_log')
       .select(['payload'])
@@ -188,5 +154,38 @@ describe('the control plane rebuilt from the topics', () => {
       expect(v.armSummaries).toEqual(armSummaries(entry!.statistics));
       expect(v.pairs).toEqual(v.mode === 'shadow' ? s.scorePairs : null);
     }
-  });
+
+    // The read models rebuilt from the topics alone.
+    const { database, prefix, env } = world;
+    const before = await answers(cp!);
+    const modelsBefore = await readModels(database.db);
+    // The history has the judge's verdicts, in order, ending in the promotion; a growth verdict among them.
+    const history = before[`verdicts ${promoted.experimentId}`] as Array<{ sequence: number; decision: string }>;
+    expect(history.map((v) => v.sequence)).toEqual(history.map((_, i) => i + 1));
+    expect(history.at(-1)!.decision).toBe('promote');
+    expect(history.filter((v) => v.decision === 'continue').length).toBeGreaterThan(0);
+    expect(before[`experiments ${promoted.agentId}`]).toMatchObject([
+      { status: 'promoted', decision: { action: 'promote' }, statistics: { primary: { outcome: 'better' } } },
+    ]);
+    expect(before[`experiments ${shadow.agentId}`]).toMatchObject([
+      { status: 'awaiting_approval', latestApproval: { status: 'pending' } },
+    ]);
+
+    await cp!.stop();
+    cp = undefined;
+    // Damaged on purpose, so that a rebuild that did nothing would show.
+    await database.db.deleteFrom('cp_verdicts').where('experiment_id', '=', promoted.experimentId).execute();
+    await database.db.updateTable('cp_agent_windows').set({ agent_version_id: 'wrong' }).execute();
+
+    const exit = await main(['control-plane', 'rebuild', '--timeout-ms', '120000'], env);
+    expect(exit).toBe(0);
+    expect(await readModels(database.db)).toEqual(modelsBefore);
+
+    cp = await startTestControlPlane(database.db, database.url, prefix);
+    expect(await answers(cp)).toEqual(before);
+
+    // Not while the control plane runs: its projection would race the replay.
+    await eventually('the projection to have its partitions', async () => (cp!.readModelsReady() ? true : undefined));
+    expect(await main(['control-plane', 'rebuild'], env)).toBe(1);
+  }, 400_000);
 });
