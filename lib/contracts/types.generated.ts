@@ -160,6 +160,8 @@ export interface SessionTriggered {
   thresholdsCrossed: ThresholdCrossing[];
   /** Most frequent first. */
   topFailureCategories: FailureCategorySummary[];
+  /** Why a person started it (a manual trigger); null for the aggregator's triggers. */
+  reason: string | null;
 }
 
 export const changeKindSymbols = ['instructions', 'parameters', 'model', 'tools', 'memory', 'guardrails'] as const;
@@ -689,7 +691,7 @@ export type TopicName = keyof TopicValue;
 export interface TopicDefaultedFields {
   'agent.run.completed.v1': 'experimentId' | 'arm' | 'userFeedback' | 'unitId';
   'agent.run.evaluated.v1': 'experimentId' | 'arm';
-  'learning.session.triggered.v1': 'requestedBy';
+  'learning.session.triggered.v1': 'requestedBy' | 'reason';
   'learning.proposal.created.v1': 'projectedCostDeltaUsd' | 'experimentId';
   'learning.experiment.state.v1': 'sessionId' | 'reason';
   'agent.run.assigned.v1': 'unitId';
