@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig, processSchema } from '../lib/config.ts';
-import { startOpsServer, type ReadinessCheck } from '../lib/http.ts';
+import { exportReadiness, startOpsServer, type ReadinessCheck } from '../lib/http.ts';
 import { createShutdown, exitOnSignals } from '../lib/lifecycle.ts';
 import { createLogger } from '../lib/logging.ts';
 import { createMetricsRegistry } from '../lib/metrics.ts';
@@ -23,6 +23,7 @@ export async function runServices(
   // Up before the services, so that /readyz answers "not ready" while they start; closed after they stop.
   let started = false;
   const readiness: ReadinessCheck[] = [{ name: 'started', check: () => started }];
+  exportReadiness(metrics, readiness);
   const ops = await startOpsServer({
     host: settings.LEARNLOOP_HOST,
     port: settings.LEARNLOOP_METRICS_PORT,

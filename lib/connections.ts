@@ -33,7 +33,7 @@ export function connect(ctx: ServiceContext, clientId: string): Connections {
   const db = createDb({ url: env.DATABASE_URL, logger: ctx.logger });
   ctx.shutdown.add(`${clientId}:database`, () => db.destroy());
   return {
-    kafka: createKafka({ brokers: env.KAFKA_BROKERS, clientId, logger: ctx.logger }),
+    kafka: createKafka({ brokers: env.KAFKA_BROKERS, clientId, logger: ctx.logger, metrics: ctx.metrics }),
     db,
     databaseUrl: env.DATABASE_URL,
     serde: createSerde({ registryUrl: env.SCHEMA_REGISTRY_URL }),

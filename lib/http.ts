@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 import { ConfigError } from './config.ts';
 import type { Logger } from './logging.ts';
 
@@ -74,7 +74,7 @@ export function readBody(req: IncomingMessage, limit: number, then: (body: Body)
 
 const plainPath = /^\/(?!\/)[^?#%.\\]*$/;
 
-async function runChecks(checks: readonly ReadinessCheck[]): Promise<Record<string, boolean>> {
+export async function runChecks(checks: readonly ReadinessCheck[]): Promise<Record<string, boolean>> {
   const results: Record<string, boolean> = {};
   for (const { name, check } of checks) {
     try {
@@ -162,4 +162,21 @@ export function portInUse(variable: string, host: string, port: number) {
       throw new ConfigError([`${variable}=${port}: ${host}:${port} is already in use by another program`]);
     throw err;
   };
+}
+
+/**
+ * `learnloop_readiness_check{check}`: 1 when the check passes, read when /metrics is scraped, so that an alert can say
+ * which part of which process is not ready (names come from code: bounded).
+ */
+export function exportReadiness(registry: Registry, checks: readonly ReadinessCheck[]): void {
+  new Gauge({
+    name: 'learnloop_readiness_check',
+    help: "1 when the named readiness check passes, 0 when it fails (the process's /readyz is 200 only when all pass).",
+    labelNames: ['check'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const [check, ok] of Object.entries(await runChecks(checks))) this.set({ check }, ok ? 1 : 0);
+    },
+  });
 }

@@ -655,9 +655,9 @@ export interface AgentWindowUpdated {
 /** A record that could not be processed, kept byte for byte. Key = the original key. */
 export interface DeadLetter {
   eventId: string;
-  /** The original key. */
+  /** The original key (null when storedPayloadId is set and the key was too long to repeat). */
   key: Buffer | null;
-  /** The original value (empty for a tombstone). */
+  /** The original value (empty for a tombstone, or when storedPayloadId is set). */
   value: Buffer;
   /** Why it could not be processed. */
   error: string;
@@ -666,6 +666,8 @@ export interface DeadLetter {
   sourceOffset: number;
   failedAt: Date;
   consumerGroup: string;
+  /** Set when the original key and value were too large to travel here: they are kept in Postgres (dead_letter_payloads) under this id, and value is empty. */
+  storedPayloadId: string | null;
 }
 
 /** Each topic's record (the Kafka value). */
@@ -701,7 +703,7 @@ export interface TopicDefaultedFields {
   'learning.version.promoted.v1': 'previousVersionId' | 'experimentId' | 'proposalId' | 'approvalId' | 'approvalDecision' | 'approver' | 'riskTier' | 'reason';
   'learning.audit.v1': 'experimentId' | 'causeEventId' | 'policyVersion' | 'reason' | 'statistics' | 'policy' | 'detailsJson';
   'learning.agent.window.v1': 'agentVersionId';
-  'learning.dlq.v1': 'key';
+  'learning.dlq.v1': 'key' | 'storedPayloadId';
 }
 
 /** What a producer must give: the record, with its defaulted fields optional. */

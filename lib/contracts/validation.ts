@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { maxIdBytes } from '../kafka/limits.pure.ts';
 import { avroProblems } from './avro.ts';
 import { avroType } from './schemas.ts';
 import type { RunCompleted, RunEvaluated, TopicName, TopicValue } from './types.generated.ts';
@@ -22,7 +23,10 @@ export class EventValidationError extends Error {
   }
 }
 
-const id = z.string().min(1, 'must not be empty');
+const id = z
+  .string()
+  .min(1, 'must not be empty')
+  .refine((v) => Buffer.byteLength(v, 'utf8') <= maxIdBytes, `must be at most ${maxIdBytes} bytes (UTF-8)`);
 const nonNegative = z.number().min(0, 'must not be negative');
 const time = z.date();
 

@@ -235,6 +235,27 @@ export interface OutboxPositionsTable {
   published_upto: number;
 }
 
+/** The original bytes of a dead letter too large to carry them itself (its `storedPayloadId` is the id). */
+export interface DeadLetterPayloadsTable {
+  id: string;
+  key: Buffer | null;
+  value: Buffer;
+  stored_at: DefaultTimestamp;
+}
+
+/** An outbox row Kafka can never accept, moved aside with the reason so that the rows behind it are published. */
+export interface OutboxParkedTable {
+  id: number;
+  producer: string;
+  topic: string;
+  key: Buffer | null;
+  value: Buffer;
+  headers: ColumnType<Record<string, string>, string, string>;
+  event_id: string;
+  reason: string;
+  parked_at: DefaultTimestamp;
+}
+
 /**
  * A service's own state as JSON, read back as the type its owner wrote (the owner's store says which): no other module
  * reads it.
@@ -331,6 +352,8 @@ export interface Database {
   outbox: OutboxTable;
   processed_events: ProcessedEventsTable;
   outbox_positions: OutboxPositionsTable;
+  dead_letter_payloads: DeadLetterPayloadsTable;
+  outbox_parked: OutboxParkedTable;
   judge_experiments: JudgeExperimentsTable;
   judge_runs: JudgeRunsTable;
   judge_units: JudgeUnitsTable;

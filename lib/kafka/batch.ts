@@ -3,6 +3,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { TopicName, TopicValue } from '../contracts/types.generated.ts';
 import { validateEvent } from '../contracts/validation.ts';
 import type { Database } from '../db/schema.ts';
+import { boundedError, deadLetterCarriesOriginal, maxIdBytes } from './limits.pure.ts';
 import { writeEvents, type OutboxEntry } from './outbox.ts';
 import { DecodeError, type Serde } from './serde.ts';
 
@@ -36,6 +37,8 @@ export interface PreparedRecord {
   offset: number;
   event?: ConsumedEvent;
   deadLetter?: { reason: DeadLetterReason; error: string };
+  /** The record's key is not its agentId (docs/producers.md: processed by its value, and counted). */
+  badKey?: 'missing' | 'mismatch';
 }
 
 export interface BatchContext {
@@ -89,9 +92,20 @@ export async function prepare(ctx: BatchContext, messages: readonly KafkaMessage
       out.push({ message, offset, deadLetter: { reason: 'invalid', error: 'eventId: missing or empty' } });
       continue;
     }
+    const agentId = (decoded as { agentId?: unknown }).agentId;
+    const key = message.key?.toString();
+    const badKey =
+      typeof agentId !== 'string'
+        ? undefined
+        : key === undefined
+          ? 'missing'
+          : key !== agentId
+            ? 'mismatch'
+            : undefined;
     out.push({
       message,
       offset,
+      ...(badKey && { badKey }),
       event: {
         topic: ctx.topic,
         partition: ctx.partition,
@@ -105,20 +119,43 @@ export async function prepare(ctx: BatchContext, messages: readonly KafkaMessage
   return out;
 }
 
-async function deadLetterEntry(ctx: BatchContext, record: PreparedRecord, error: string): Promise<OutboxEntry> {
+/**
+ * The dead letter of one record. One too large to travel inside it (a dead letter wraps the record, so a record just
+ * under the broker's limit would make one over it, which the relay could never publish) keeps its original bytes in
+ * Postgres, in the same transaction, and says where.
+ */
+async function deadLetterEntry(
+  trx: Transaction<Database>,
+  ctx: BatchContext,
+  record: PreparedRecord,
+  failure: string,
+): Promise<OutboxEntry> {
   const eventId = `dlq:${ctx.groupId}:${ctx.physicalTopic}:${ctx.partition}:${record.offset}`;
-  const value = await ctx.serde.encode('learning.dlq.v1', {
+  const error = boundedError(failure);
+  const key = record.message.key ?? null;
+  const value = record.message.value ?? Buffer.alloc(0);
+  const carries = deadLetterCarriesOriginal(key, value, error);
+  if (!carries) {
+    await trx
+      .insertInto('dead_letter_payloads')
+      .values({ id: eventId, key, value })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+  }
+  const shownKey = carries || (key?.length ?? 0) <= maxIdBytes ? key : null;
+  const encoded = await ctx.serde.encode('learning.dlq.v1', {
     eventId,
-    key: record.message.key ?? null,
-    value: record.message.value ?? Buffer.alloc(0),
+    key: shownKey,
+    value: carries ? value : Buffer.alloc(0),
     error,
     sourceTopic: ctx.physicalTopic,
     sourcePartition: ctx.partition,
     sourceOffset: record.offset,
     failedAt: new Date(),
     consumerGroup: ctx.groupId,
+    storedPayloadId: carries ? null : eventId,
   });
-  return { topic: ctx.physicalName('learning.dlq.v1'), key: record.message.key ?? null, value, eventId };
+  return { topic: ctx.physicalName('learning.dlq.v1'), key: shownKey, value: encoded, eventId };
 }
 
 /**
@@ -193,7 +230,7 @@ export async function commitRecords(
           ? { reason: 'handler' as const, error: handlerFailure.error }
           : undefined);
       if (!failure) continue;
-      deadLetters.push(await deadLetterEntry(ctx, record, failure.error));
+      deadLetters.push(await deadLetterEntry(trx, ctx, record, failure.error));
       deadLettered.push({ reason: failure.reason });
     }
     await writeEvents(

@@ -7,7 +7,9 @@ import {
   type Producer,
   type ProducerConfig,
 } from 'kafkajs';
+import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../logging.ts';
+import { kafkajsLogLevel } from './log-level.pure.ts';
 
 const levelName: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -23,11 +25,27 @@ export interface KafkaClientOptions {
   /** kafkajs is chatty at INFO (every join and rebalance); WARN keeps the logs readable. */
   kafkaLogLevel?: logLevel;
   config?: Partial<KafkaConfig>;
+  /** Where `learnloop_kafka_request_retries_total` is counted (attempts kafkajs failed and retried). */
+  metrics?: Registry;
+}
+
+function retriesCounter(registry: Registry): Counter<'client'> {
+  const name = 'learnloop_kafka_request_retries_total';
+  return (
+    (registry.getSingleMetric(name) as Counter<'client'> | undefined) ??
+    new Counter({
+      name,
+      help: 'Kafka requests that failed and that the client retried (the final outcome is logged by its caller).',
+      labelNames: ['client'],
+      registers: [registry],
+    })
+  );
 }
 
 /** The one place a kafkajs client is built, so that the client library can be swapped behind lib/kafka. */
 export function createKafka(options: KafkaClientOptions): Kafka {
   const log = options.logger.child({ component: 'kafkajs' });
+  const retries = options.metrics ? retriesCounter(options.metrics) : undefined;
   return new Kafka({
     clientId: options.clientId,
     brokers: [...options.brokers],
@@ -36,10 +54,9 @@ export function createKafka(options: KafkaClientOptions): Kafka {
       () =>
       ({ level, log: entry }: LogEntry) => {
         const { message, timestamp: _t, logger: _l, ...fields } = entry;
-        // kafkajs logs every error response ("Response GroupCoordinator ...") at ERROR, retriable ones included; the
-        // caller sees the error that finally counts, so these are detail.
-        const detail = typeof message === 'string' && message.startsWith('Response ');
-        log[detail ? 'debug' : (levelName[level] ?? 'info')](message, fields);
+        const shown = kafkajsLogLevel(levelName[level] ?? 'info', message, fields);
+        if (shown.retry) retries?.inc({ client: options.clientId });
+        log[shown.level](message, fields);
       },
     ...options.config,
   });

@@ -50,6 +50,8 @@ export interface ConsumerRuntimeOptions {
 export interface ConsumerRuntime {
   /** True once the group has assigned this member its partitions. */
   ready(): boolean;
+  /** False while this group's outbox rows wait and nothing is published (see OutboxRelay.healthy). */
+  relayHealthy(): boolean;
   /** Stops fetching, lets the batch in flight commit, stops the relay. */
   stop(): Promise<void>;
 }
@@ -208,6 +210,8 @@ export async function startConsumerRuntime(options: ConsumerRuntimeOptions): Pro
     try {
       const prepared = await prepare(ctx, messages);
       const next = await commit(ctx, expected, prepared);
+      for (const { badKey } of prepared)
+        if (badKey) metrics.badKeys.inc({ group: groupId, topic: logical, reason: badKey });
       expectedOffsets.set(k, next);
       attempts.delete(k);
       resolveOffset(String(next - 1));
@@ -259,6 +263,7 @@ export async function startConsumerRuntime(options: ConsumerRuntimeOptions): Pro
 
   return {
     ready: () => assigned,
+    relayHealthy: () => relay?.healthy() ?? true,
     stop: async () => {
       stopping = true;
       for (const timer of timers) clearTimeout(timer);

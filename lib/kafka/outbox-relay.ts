@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka, Producer } from 'kafkajs';
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import pg from 'pg';
 import { waitForTopics } from '../contracts/topics-apply.ts';
-import type { Database } from '../db/schema.ts';
+import type { Database, OutboxTable } from '../db/schema.ts';
 import type { Logger } from '../logging.ts';
 import { createSleeper } from '../sleeper.ts';
 import { createProducer } from './client.ts';
+import { maxRecordBytes } from './limits.pure.ts';
 import { outboxChannel } from './outbox.ts';
+import { takeBatch, tooLargeReason } from './outbox-batch.pure.ts';
 import { backoffDelay } from './retry.ts';
 import type { RuntimeMetrics } from './runtime-metrics.ts';
 
@@ -24,7 +26,11 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   /** Polled this often when no notification arrives (a notification can be missed while reconnecting). */
   pollMs?: number;
+  /** How long rows may wait with nothing published before the relay reports itself unhealthy (readiness). */
+  maxStallMs?: number;
 }
+
+type OutboxRow = Pick<Selectable<OutboxTable>, 'id' | 'topic' | 'key' | 'value' | 'headers' | 'event_id'>;
 
 export interface OutboxRelay {
   stop(): Promise<void>;
@@ -35,6 +41,8 @@ export interface OutboxRelay {
    * what is committed to the outbox is published at once (before, the first writes wait for the start-up).
    */
   started(): boolean;
+  /** False while rows wait and nothing has been published for `maxStallMs`: the events a service owes are stuck. */
+  healthy(): boolean;
 }
 
 /**
@@ -51,6 +59,11 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let stopped = false;
   let started = false;
   let upto = 0;
+  let backlog = 0;
+  let lastProgress = Date.now();
+  // Rows up to this id are published one at a time (after the broker refused a batch as too large).
+  let narrowUntil = 0;
+  const maxStallMs = options.maxStallMs ?? 60_000;
   // A notification that arrives while a batch is being published must not be lost: the sleeper keeps it, and the next
   // wait returns at once (else the rows it announced would wait a whole poll interval).
   const idle = createSleeper();
@@ -131,23 +144,60 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     });
   }
 
-  async function publishBatch(kafkaProducer: Producer): Promise<number> {
+  /** Moves a row Kafka can never accept out of the way, with the reason, so that the rows behind it go out. */
+  async function park(row: OutboxRow, reason: string): Promise<void> {
+    await options.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('outbox_parked')
+        .values({
+          id: row.id,
+          producer: name,
+          topic: row.topic,
+          key: row.key,
+          value: row.value,
+          headers: JSON.stringify(row.headers),
+          event_id: row.event_id,
+          reason,
+        })
+        .onConflict((oc) => oc.column('id').doNothing())
+        .execute();
+      await trx.deleteFrom('outbox').where('id', '=', row.id).execute();
+    });
+    metrics.outboxParked.inc({ producer: name, topic: row.topic });
+    log.error('outbox row parked: Kafka will never accept it; the rows behind it go on', {
+      outboxId: row.id,
+      topic: row.topic,
+      eventId: row.event_id,
+      reason,
+    });
+  }
+
+  /**
+   * Publishes the next rows, at most a record's worth of bytes in one transaction. Returns whether more rows may be
+   * waiting (so that the loop does not sleep on them).
+   */
+  async function publishBatch(kafkaProducer: Producer): Promise<boolean> {
     const rows = await options.db
       .selectFrom('outbox')
       .select(['id', 'topic', 'key', 'value', 'headers', 'event_id'])
       .where('producer', '=', name)
       .where('id', '>', upto)
       .orderBy('id')
-      .limit(batchSize)
+      .limit(upto < narrowUntil ? 1 : batchSize)
       .execute();
-    if (rows.length === 0) return 0;
+    if (rows.length === 0) return false;
+    const batch = takeBatch(rows, maxRecordBytes);
+    if (batch.oversized) {
+      await park(batch.oversized.row, `${batch.oversized.bytes} bytes, over the ${maxRecordBytes}-byte limit`);
+      return true;
+    }
     const byTopic = new Map<string, Array<{ key: Buffer | null; value: Buffer; headers: Record<string, string> }>>();
-    for (const row of rows) {
+    for (const row of batch.rows) {
       const messages = byTopic.get(row.topic) ?? [];
       messages.push({ key: row.key, value: row.value, headers: { ...row.headers, eventId: row.event_id } });
       byTopic.set(row.topic, messages);
     }
-    const last = rows[rows.length - 1]!.id;
+    const last = batch.rows[batch.rows.length - 1]!.id;
     const transaction = await kafkaProducer.transaction();
     try {
       await transaction.sendBatch({
@@ -161,22 +211,31 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       await transaction
         .abort()
         .catch((abortErr: unknown) => log.warn('aborting the Kafka transaction failed', { err: abortErr }));
-      throw err;
+      const tooLarge = tooLargeReason(err);
+      if (tooLarge === undefined) throw err;
+      // A topic may allow less than the broker's default: find the row one at a time, then park it alone.
+      if (batch.rows.length > 1) narrowUntil = last;
+      else await park(batch.rows[0]!, tooLarge);
+      return true;
     }
     upto = last;
     for (const [topic, messages] of byTopic) metrics.published.inc({ producer: name, topic }, messages.length);
     await recordPosition(last);
-    return rows.length;
+    return rows.length === batchSize || batch.rows.length < rows.length;
   }
 
   async function updateBacklog(): Promise<void> {
     const row = await options.db
       .selectFrom('outbox')
-      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .select((eb) => [eb.fn.countAll<string>().as('n'), eb.fn.min('created_at').as('oldest')])
       .where('producer', '=', name)
       .where('id', '>', upto)
       .executeTakeFirst();
-    metrics.outboxBacklog.set({ producer: name }, Number(row?.n ?? 0));
+    backlog = Number(row?.n ?? 0);
+    if (backlog === 0) lastProgress = Date.now();
+    metrics.outboxBacklog.set({ producer: name }, backlog);
+    const oldest = row?.oldest ? new Date(row.oldest).getTime() : Date.now();
+    metrics.outboxOldestAge.set({ producer: name }, Math.max(0, (Date.now() - oldest) / 1000));
   }
 
   /** Holds the lock and publishes until stopped or until something fails; the caller retries after a backoff. */
@@ -213,9 +272,10 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       while (!stopped) {
         // Cleared before reading: whatever is notified from here on is either read by this batch or waited for.
         idle.reset();
-        const published = await publishBatch(kafkaProducer);
+        const more = await publishBatch(kafkaProducer);
+        lastProgress = Date.now();
         await updateBacklog();
-        if (published < batchSize && !stopped) await idle.sleep(pollMs);
+        if (!more && !stopped) await idle.sleep(pollMs);
       }
     } finally {
       await kafkaProducer
@@ -235,6 +295,10 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         if (stopped) break;
         const delay = backoffDelay(attempt++, 200, 10_000);
         log.warn('outbox relay failed; retrying', { err, delayMs: delay });
+        // The backlog must tell the truth while nothing is published (else it reads the last good figure).
+        await updateBacklog().catch((backlogErr: unknown) =>
+          log.debug('counting the outbox backlog failed', { err: backlogErr }),
+        );
         await sleep(delay);
       }
     }
@@ -242,6 +306,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
   return {
     position: () => upto,
+    healthy: () => backlog === 0 || Date.now() - lastProgress < maxStallMs,
     started: () => started,
     stop: async () => {
       stopped = true;

@@ -9,11 +9,14 @@ export interface RuntimeMetrics {
   processed: Counter<'group' | 'topic'>;
   duplicates: Counter<'group' | 'topic'>;
   deadLettered: Counter<'group' | 'topic' | 'reason'>;
+  badKeys: Counter<'group' | 'topic' | 'reason'>;
   retries: Counter<'group' | 'cause'>;
   batchDuration: Histogram<'group'>;
   lag: Gauge<'group' | 'topic' | 'partition'>;
   outboxBacklog: Gauge<'producer'>;
+  outboxOldestAge: Gauge<'producer'>;
   published: Counter<'producer' | 'topic'>;
+  outboxParked: Counter<'producer' | 'topic'>;
 }
 
 /** prom-client refuses a second metric of one name in a registry; several runtimes in one process share these. */
@@ -68,6 +71,17 @@ export function runtimeMetrics(registry: Registry): RuntimeMetrics {
           registers,
         }),
     ),
+    badKeys: shared(
+      registry,
+      'learnloop_consumer_records_bad_key_total',
+      () =>
+        new Counter({
+          name: 'learnloop_consumer_records_bad_key_total',
+          help: 'Records whose Kafka key is missing (reason missing) or is not their agentId (mismatch); processed by their value.',
+          labelNames: ['group', 'topic', 'reason'],
+          registers,
+        }),
+    ),
     retries: shared(
       registry,
       'learnloop_consumer_retries_total',
@@ -113,6 +127,17 @@ export function runtimeMetrics(registry: Registry): RuntimeMetrics {
           registers,
         }),
     ),
+    outboxOldestAge: shared(
+      registry,
+      'learnloop_outbox_oldest_record_age_seconds',
+      () =>
+        new Gauge({
+          name: 'learnloop_outbox_oldest_record_age_seconds',
+          help: 'Age of the oldest outbox row not yet published (0 when none waits): how far the relay is behind.',
+          labelNames: ['producer'],
+          registers,
+        }),
+    ),
     published: shared(
       registry,
       'learnloop_outbox_published_total',
@@ -120,6 +145,17 @@ export function runtimeMetrics(registry: Registry): RuntimeMetrics {
         new Counter({
           name: 'learnloop_outbox_published_total',
           help: 'Events the outbox relay published to Kafka.',
+          labelNames: ['producer', 'topic'],
+          registers,
+        }),
+    ),
+    outboxParked: shared(
+      registry,
+      'learnloop_outbox_parked_total',
+      () =>
+        new Counter({
+          name: 'learnloop_outbox_parked_total',
+          help: 'Outbox rows Kafka can never accept (too large), moved to outbox_parked so the rows behind them go on.',
           labelNames: ['producer', 'topic'],
           registers,
         }),

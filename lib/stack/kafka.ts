@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { logLevel } from 'kafkajs';
 import { createKafka } from '../kafka/client.ts';
 import { createLogger } from '../logging.ts';
+import { kafkaClusterId } from './cluster-id.pure.ts';
 import { componentPaths, type Component } from './component.ts';
 import type { Dist } from './dist.ts';
 import { StackError } from './errors.ts';
@@ -91,8 +92,7 @@ export function kafkaComponent(settings: StackSettings, dist: () => Dist, java: 
       writeFileSync(propsFile, serverProperties(settings, dataDir));
       writeFileSync(log4jFile, log4j('info'));
       if (!existsSync(join(dataDir, 'meta.properties'))) {
-        // Kafka's cluster id: 16 random bytes, base64url without padding.
-        const clusterId = randomBytes(16).toString('base64url');
+        const clusterId = kafkaClusterId(randomBytes);
         const format = spawnSync(
           java(),
           [...jvm(), 'kafka.tools.StorageTool', 'format', '-c', propsFile, '-t', clusterId],

@@ -63,7 +63,7 @@ export function startReadModels(
 
 export interface RunningControlPlane {
   port: number;
-  /** Ready for traffic: its relay has started, so that a pause is published as soon as it commits. */
+  /** Ready for traffic: its relay has started and is not stuck, so that a pause is published as soon as it commits. */
   ready(): boolean;
   /** The read-model projection has its partitions. */
   readModelsReady(): boolean;
@@ -111,7 +111,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     const projection = readModels;
     return {
       port: server.port,
-      ready: () => relay.started(),
+      ready: () => relay.started() && relay.healthy(),
       readModelsReady: () => projection.ready(),
       stop: async () => {
         await server.close();

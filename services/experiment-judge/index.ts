@@ -30,6 +30,7 @@ export const experimentJudge: ServiceDefinition = {
       dedupeEventIds: false,
     });
     ctx.addReadiness({ name: 'partitions-assigned', check: () => runtime.ready() });
+    ctx.addReadiness({ name: 'outbox-relay', check: () => runtime.relayHealthy() });
     ctx.shutdown.add('experiment-judge', () => runtime.stop());
   },
 };

@@ -15,6 +15,7 @@ export const proposer: ServiceDefinition = {
       handler: proposerHandler({ metrics: proposerMetrics(ctx.metrics), logger: ctx.logger, env: ctx.env }),
     });
     ctx.addReadiness({ name: 'partitions-assigned', check: () => runtime.ready() });
+    ctx.addReadiness({ name: 'outbox-relay', check: () => runtime.relayHealthy() });
     ctx.shutdown.add('proposer', () => runtime.stop());
   },
 };

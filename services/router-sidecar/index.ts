@@ -14,7 +14,12 @@ export const routerSidecar: ServiceDefinition = {
   summary: 'assigns runs to experiment arms (HTTP 7070, gRPC 7071), tags enrolled runs, fails safe to the live version',
   async start(ctx) {
     const settings = loadConfig(routerSettingsSchema, ctx.env);
-    const kafka = createKafka({ brokers: settings.KAFKA_BROKERS, clientId: 'router-sidecar', logger: ctx.logger });
+    const kafka = createKafka({
+      brokers: settings.KAFKA_BROKERS,
+      clientId: 'router-sidecar',
+      logger: ctx.logger,
+      metrics: ctx.metrics,
+    });
     const router = await startRouter({
       kafka,
       physicalName: physicalNameFor(settings.LEARNLOOP_TOPIC_PREFIX),

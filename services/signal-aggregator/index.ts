@@ -42,6 +42,7 @@ export const signalAggregator: ServiceDefinition = {
         .catch((err: unknown) => ctx.logger.error('scheduled tick failed; the next tick retries', { err }));
     }, settings.LEARNLOOP_AGGREGATOR_TICK_MS);
     ctx.addReadiness({ name: 'partitions-assigned', check: () => runtime.ready() });
+    ctx.addReadiness({ name: 'outbox-relay', check: () => runtime.relayHealthy() });
     ctx.shutdown.add('signal-aggregator', async () => {
       clearInterval(timer);
       await ticking;

@@ -6,6 +6,7 @@ import { judge } from './0004_judge.ts';
 import { aggregator } from './0005_aggregator.ts';
 import { controlPlane } from './0006_control_plane.ts';
 import { readModels } from './0007_read_models.ts';
+import { oversizedRecords } from './0010_oversized_records.ts';
 
 /**
  * Every migration, by name; names sort in the order they apply. Imported statically, so that migrating needs no
@@ -19,4 +20,5 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0005_aggregator': aggregator,
   '0006_control_plane': controlPlane,
   '0007_read_models': readModels,
+  '0010_oversized_records': oversizedRecords,
 };

@@ -87,12 +87,18 @@ describe('validateRunEvaluated', () => {
     ['score NaN', { score: Number.NaN }, /^score: /],
     ['empty evaluatorId', { evaluatorId: '' }, /^evaluatorId: must not be empty/],
     ['empty runId', { runId: '' }, /^runId: must not be empty/],
+    ['runId over 512 bytes', { runId: 'r'.repeat(513) }, /^runId: must be at most 512 bytes/],
+    ['agentId over 512 bytes in UTF-8', { agentId: 'é'.repeat(257) }, /^agentId: must be at most 512 bytes/],
   ])('rejects %s, naming the field', (_what, overrides, message) => {
     expect(failure(validateRunEvaluated(runEvaluated(overrides)))).toMatch(message);
   });
 });
 
 describe('validateEvent', () => {
+  it('accepts ids of exactly 512 bytes', () => {
+    expect(validateEvent('agent.run.evaluated.v1', runEvaluated({ runId: 'r'.repeat(512) })).ok).toBe(true);
+  });
+
   it('applies the input checks to the input topics', () => {
     expect(failure(validateEvent('agent.run.evaluated.v1', runEvaluated({ score: 2 })))).toMatch(/^score:/);
     expect(failure(validateEvent('agent.run.completed.v1', runCompleted({ costUsd: -2 })))).toMatch(/^costUsd:/);
