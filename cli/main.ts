@@ -6,6 +6,7 @@ import { stackUp } from '../lib/stack/stack.ts';
 import { services } from '../services/index.ts';
 import { agentsCommand } from './agents.ts';
 import { controlCommand, controlVerbs } from './control.ts';
+import { controlPlaneCommand } from './control-plane.ts';
 import { schemasCommand, topicsCommand } from './contracts.ts';
 import { auditCommand, dbCommand } from './db.ts';
 import { prepareInfrastructure } from './prepare.ts';
@@ -29,6 +30,7 @@ Usage:
   learnloop agents register <file>      register an agent's configuration as a version (and make it live)
   learnloop tokens create|list|revoke   API tokens for the control plane (learnloop tokens --help)
   learnloop slack approvers add|remove|list   who may decide approvals in Slack (learnloop slack --help)
+  learnloop control-plane rebuild       empty the control plane's read models and replay the topics into them
 
 Through the control plane's API (LEARNLOOP_API_URL, LEARNLOOP_API_TOKEN; learnloop pause --help):
   learnloop policy get|set <agentId>    the agent's learning policy, versioned
@@ -102,6 +104,8 @@ export async function main(args: readonly string[], env: NodeJS.ProcessEnv = pro
         return await tokensCommand(rest, env);
       case 'slack':
         return await slackCommand(rest, env);
+      case 'control-plane':
+        return await controlPlaneCommand(rest, env);
       case undefined:
       case 'help':
       case '--help':

@@ -204,6 +204,68 @@ export const experimentView = z.object({
   latestApproval: approvalView.nullable(),
 });
 
+const runCountsView = z.object({ baseline: z.number().int(), candidate: z.number().int(), shadow: z.number().int() });
+const nullableRate = z.number().nullable();
+
+/** One verdict of the judge on an experiment (learning.experiment.verdict.v1): a point of its confidence sequence. */
+export const verdictView = z.object({
+  sequence: z.number().int(),
+  eventId: z.string(),
+  experimentVersion: z.number().int(),
+  decidedAt: timestamp,
+  decision: z.string(),
+  reasons: z.array(z.object({ code: z.string(), detail: z.string().nullable() })),
+  /** Runs counted over all arms when it was published (a verdict comes at each decision and every ~10% more data). */
+  after: z.number().int(),
+  runCounts: runCountsView.nullable(),
+  trafficSplit: trafficSplitView,
+  /** The primary metric's confidence sequence on candidate − baseline; null until both arms have data. */
+  primary: z
+    .object({
+      metric: z.string(),
+      estimate: z.number(),
+      lower: z.number(),
+      upper: z.number(),
+      alpha: z.number(),
+      outcome: z.enum(['better', 'worse', 'inconclusive']),
+    })
+    .nullable(),
+  primaryDetail: z
+    .object({
+      metric: z.string(),
+      higherIsBetter: z.boolean(),
+      pValue: z.number(),
+      chanceToWin: z.number(),
+      relative: z.object({ estimate: z.number(), lower: z.number(), upper: z.number() }).nullable(),
+      winRate: nullableRate,
+      pairs: z.number().int().nullable(),
+    })
+    .nullable(),
+  guardrails: z.array(
+    z.object({
+      metric: z.string(),
+      margin: z.number(),
+      estimate: z.number(),
+      bound: z.number(),
+      outcome: z.enum(['non_inferior', 'inconclusive', 'regressed']),
+    }),
+  ),
+  armSummaries: z.array(
+    z.object({
+      arm: z.enum(['baseline', 'candidate', 'shadow']),
+      versionId: z.string(),
+      runs: z.number().int(),
+      evaluated: z.number().int(),
+      meanScore: nullableRate,
+      failureRate: nullableRate,
+      guardrailHitRate: nullableRate,
+      meanCostUsd: nullableRate,
+    }),
+  ),
+  /** Shadow mode: the candidate's score against the baseline's on the same inputs. */
+  pairs: z.object({ wins: z.number().int(), losses: z.number().int(), ties: z.number().int() }).nullable(),
+});
+
 export const sessionView = z.object({
   id: z.string(),
   status: z.enum(sessionStatuses),
@@ -275,6 +337,7 @@ export type AgentSummaryView = z.infer<typeof agentSummaryView>;
 export type PolicyView = z.infer<typeof policyView>;
 export type ApprovalView = z.infer<typeof approvalView>;
 export type ExperimentView = z.infer<typeof experimentView>;
+export type VerdictView = z.infer<typeof verdictView>;
 export type SessionView = z.infer<typeof sessionView>;
 export type StatusView = z.infer<typeof statusView>;
 export type TokenView = z.infer<typeof tokenView>;

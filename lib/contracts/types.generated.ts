@@ -160,6 +160,8 @@ export interface SessionTriggered {
   thresholdsCrossed: ThresholdCrossing[];
   /** Most frequent first. */
   topFailureCategories: FailureCategorySummary[];
+  /** Why a person started it (a manual trigger); null for the aggregator's triggers. */
+  reason: string | null;
 }
 
 export const changeKindSymbols = ['instructions', 'parameters', 'model', 'tools', 'memory', 'guardrails'] as const;
@@ -451,7 +453,51 @@ export interface ExperimentStatistics {
   srm: SrmCheck | null;
 }
 
-/** A decision of the judge on an experiment, with the statistics and policy that produced it. */
+/** What a reader shows of one arm: counts and means. A mean is null without data. */
+export interface ArmSummary {
+  arm: Arm;
+  versionId: string;
+  /** Completed runs counted. */
+  runs: number;
+  /** Evaluated runs counted. */
+  evaluated: number;
+  meanScore: number | null;
+  failureRate: number | null;
+  guardrailHitRate: number | null;
+  meanCostUsd: number | null;
+}
+
+/** The relative difference and its confidence sequence. */
+export interface RelativeDifference {
+  estimate: number;
+  lower: number;
+  upper: number;
+}
+
+/** The primary metric's test as the judge's audit entry holds it. */
+export interface PrimaryDetail {
+  metric: Metric;
+  higherIsBetter: boolean;
+  /** Always-valid p-value of no difference. */
+  pValue: number;
+  /** Bayesian chance the candidate is better. */
+  chanceToWin: number;
+  /** Null in shadow mode or at a zero baseline. */
+  relative: RelativeDifference | null;
+  /** Shadow mode: share of pairs the candidate wins on score (ties half). */
+  winRate: number | null;
+  /** Shadow mode: the number of pairs. */
+  pairs: number | null;
+}
+
+/** Shadow mode: the candidate's score against the baseline's on the same input. */
+export interface PairCounts {
+  wins: number;
+  losses: number;
+  ties: number;
+}
+
+/** A verdict of the judge on an experiment: at a decision, and as the data grows (about 10% more runs), with the statistics and policy that produced it. */
 export interface ExperimentVerdict {
   eventId: string;
   experimentId: string;
@@ -470,6 +516,17 @@ export interface ExperimentVerdict {
   nextTrafficSplit: TrafficSplit | null;
   statistics: ExperimentStatistics;
   policy: ExperimentPolicy;
+  /** The verdict's number within its experiment, from 1 (0: written before verdicts were numbered). */
+  sequence: number;
+  /** Runs counted over all arms when the verdict was published: the data-growth marker. */
+  after: number;
+  /** Runs counted per arm as of the verdict. */
+  runCounts: ArmRunCounts | null;
+  armSummaries: ArmSummary[];
+  /** Null until the primary metric can be tested. */
+  primaryDetail: PrimaryDetail | null;
+  /** Shadow mode only. */
+  pairs: PairCounts | null;
 }
 
 /** A passed experiment whose risk requires a human decision. */
@@ -583,6 +640,19 @@ export interface AuditRecorded {
   detailsJson: string | null;
 }
 
+/** The signal-aggregator's summary of an agent's window after a batch changed it (compacted: the latest per agent is what counts). */
+export interface AgentWindowUpdated {
+  eventId: string;
+  agentId: string;
+  /** The version the window's newest run ran; null before any run. */
+  agentVersionId: string | null;
+  updatedAt: Date;
+  /** The figures of the agent's event-time window as the aggregator last stored it. */
+  window: WindowSummary;
+  /** Most frequent first. */
+  topFailureCategories: FailureCategorySummary[];
+}
+
 /** A record that could not be processed, kept byte for byte. Key = the original key. */
 export interface DeadLetter {
   eventId: string;
@@ -614,6 +684,7 @@ export interface TopicValue {
   'learning.approval.decided.v1': ApprovalDecided;
   'learning.version.promoted.v1': VersionPromoted;
   'learning.audit.v1': AuditRecorded;
+  'learning.agent.window.v1': AgentWindowUpdated;
   'learning.dlq.v1': DeadLetter;
 }
 
@@ -623,15 +694,16 @@ export type TopicName = keyof TopicValue;
 export interface TopicDefaultedFields {
   'agent.run.completed.v1': 'experimentId' | 'arm' | 'userFeedback' | 'unitId';
   'agent.run.evaluated.v1': 'experimentId' | 'arm';
-  'learning.session.triggered.v1': 'requestedBy';
+  'learning.session.triggered.v1': 'requestedBy' | 'reason';
   'learning.proposal.created.v1': 'projectedCostDeltaUsd' | 'experimentId';
   'learning.experiment.state.v1': 'sessionId' | 'reason';
   'agent.run.assigned.v1': 'unitId';
-  'learning.experiment.verdict.v1': 'nextTrafficSplit';
+  'learning.experiment.verdict.v1': 'nextTrafficSplit' | 'sequence' | 'after' | 'runCounts' | 'armSummaries' | 'primaryDetail' | 'pairs';
   'learning.approval.requested.v1': 'sessionStartedBy';
   'learning.approval.decided.v1': 'approver' | 'reason';
   'learning.version.promoted.v1': 'previousVersionId' | 'experimentId' | 'proposalId' | 'approvalId' | 'approvalDecision' | 'approver' | 'riskTier' | 'reason';
   'learning.audit.v1': 'experimentId' | 'causeEventId' | 'policyVersion' | 'reason' | 'statistics' | 'policy' | 'detailsJson';
+  'learning.agent.window.v1': 'agentVersionId';
   'learning.dlq.v1': 'key' | 'storedPayloadId';
 }
 

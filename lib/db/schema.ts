@@ -1,5 +1,5 @@
 import type { ColumnType, Generated, GeneratedAlways, Kysely, Selectable } from 'kysely';
-import type { ExperimentPolicy, RampStep, TrafficSplit } from '../contracts/types.generated.ts';
+import type { ExperimentPolicy, FailureCategorySummary, RampStep, TrafficSplit } from '../contracts/types.generated.ts';
 
 /**
  * The table map of learnloop's Postgres database: the one definition of its row types. Column names are snake_case,
@@ -295,6 +295,40 @@ export interface AggregatorWindowsTable {
   updated_at: DefaultTimestamp;
 }
 
+/** The control plane's read model of an experiment: its latest verdict (learning.experiment.verdict.v1). */
+export interface CpExperimentsTable {
+  experiment_id: string;
+  agent_id: string;
+  verdict_sequence: number;
+  decided_at: Timestamp;
+  decision: Jsonb<{ action: string; reasons: Array<{ code: string; detail: string | null }> }>;
+  statistics: Jsonb<unknown>;
+  run_counts: Jsonb<{ baseline: number; candidate: number; shadow: number }>;
+  policy: Jsonb<ExperimentPolicy>;
+  updated_at: DefaultTimestamp;
+}
+
+/** Every verdict the control plane has read, per experiment in sequence: the verdict event as JSON. */
+export interface CpVerdictsTable {
+  experiment_id: string;
+  sequence: number;
+  event_id: string;
+  agent_id: string;
+  experiment_version: number;
+  decided_at: Timestamp;
+  verdict: Jsonb<unknown>;
+}
+
+/** The control plane's read model of an agent's window (learning.agent.window.v1). */
+export interface CpAgentWindowsTable {
+  agent_id: string;
+  agent_version_id: string | null;
+  updated_at: Timestamp;
+  /** A WindowSummary, its times as ISO strings. */
+  window_summary: Jsonb<unknown>;
+  top_failure_categories: Jsonb<FailureCategorySummary[]>;
+}
+
 /** The runs and evaluations the aggregator has counted, so that one delivered twice under two event ids counts once. */
 export interface AggregatorCountedTable {
   key: string;
@@ -365,6 +399,9 @@ export interface Database {
   slack_messages: SlackMessagesTable;
   slack_approvers: SlackApproversTable;
   slack_decisions: SlackDecisionsTable;
+  cp_experiments: CpExperimentsTable;
+  cp_verdicts: CpVerdictsTable;
+  cp_agent_windows: CpAgentWindowsTable;
 }
 
 /** A database handle or a transaction: Transaction<Database> is a Kysely<Database>, so every repository takes either. */

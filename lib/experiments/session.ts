@@ -35,6 +35,7 @@ export async function openLearningSession(
     signals: SessionSignals;
     /** Who started it by hand; null for the aggregator's triggers. */
     requestedBy?: string | null;
+    /** Why, when a person started it. */
     reason?: string | null;
     slot?: string | null;
     now: Date;
@@ -63,6 +64,7 @@ export async function openLearningSession(
       trigger: input.trigger,
       triggeredAt: input.now,
       requestedBy: input.requestedBy ?? null,
+      reason: input.reason ?? null,
       ...input.signals,
     },
   };

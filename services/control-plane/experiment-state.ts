@@ -9,7 +9,7 @@ import { effectivePolicy } from '../../lib/policy/effective.ts';
 import { experimentPolicy } from '../../lib/policy/experiment.ts';
 import type { ApiContext } from './api.pure.ts';
 import type { Work } from './writes.ts';
-import { armCountsOf, judgeStates } from './experiment-read.ts';
+import { armCountsOf, latestVerdicts } from './experiment-read.ts';
 
 type Trx = Transaction<Database>;
 
@@ -66,8 +66,8 @@ export async function changeExperiment(
   // The row is locked by this transaction: only a writer that skipped the lock could have moved the version.
   if (!updated.ok) throw new Error(`experiment ${row.id}: update at version ${row.version} failed (${updated.reason})`);
   const experiment = updated.experiment;
-  const judge = (await judgeStates(trx, [row.id])).get(row.id);
-  const policy = row.policy ?? judge?.derived?.policy ?? (await fallbackPolicy(trx, row));
+  const latest = (await latestVerdicts(trx, [row.id])).get(row.id);
+  const policy = row.policy ?? latest?.policy ?? (await fallbackPolicy(trx, row));
   const state = experimentStateEvent({
     experimentId: row.id,
     agentId: row.agent_id,
@@ -85,7 +85,7 @@ export async function changeExperiment(
     autoEligible: row.auto_eligible,
     policy,
     startedAt: row.started_at,
-    runCounts: armCountsOf(row, judge),
+    runCounts: armCountsOf(row, latest),
     changedBy: experimentActors.controlPlane,
     reason,
     baselineVersionId: row.baseline_version_id,
@@ -95,7 +95,10 @@ export async function changeExperiment(
   return { id: row.id, status, version: experiment.version };
 }
 
-/** For a row stored without its policy (older proposers): what the judge derives, the agent's policy in force. */
+/**
+ * For a row stored without its policy (older proposers) and not judged yet: what the judge derives, the agent's policy
+ * in force.
+ */
 async function fallbackPolicy(trx: Trx, row: ActiveRow): Promise<ExperimentPolicy> {
   const effective = await effectivePolicy(trx, row.agent_id);
   if (!effective.ok)

@@ -27,9 +27,11 @@ export const controlPlane: ServiceDefinition = {
       maxBodyBytes: settings.LEARNLOOP_CONTROL_PLANE_MAX_BODY_BYTES,
       logger: ctx.logger,
       metrics: ctx.metrics,
+      consumerConfig: connections.consumerConfig,
     });
     ctx.logger.info('control plane API listening', { port: running.port });
     ctx.addReadiness({ name: 'outbox-relay', check: running.ready });
+    ctx.addReadiness({ name: 'read-models', check: running.readModelsReady });
     ctx.shutdown.add('control-plane', () => running.stop());
   },
 };

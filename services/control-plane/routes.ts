@@ -7,6 +7,7 @@ import { learningRoutes } from './learning.ts';
 import { policyRoutes } from './policy.ts';
 import { sessionRoutes } from './sessions.ts';
 import { tokenRoutes } from './tokens.ts';
+import { verdictRoutes } from './verdicts.ts';
 
 /** Every route of the API, in the order the OpenAPI document lists them. */
 export const routes: readonly Route[] = [
@@ -14,6 +15,7 @@ export const routes: readonly Route[] = [
   ...agentRoutes,
   ...policyRoutes,
   ...learningRoutes,
+  ...verdictRoutes,
   ...sessionRoutes,
   ...approvalRoutes,
   ...auditRoutes,

@@ -2,11 +2,11 @@ import { getActiveExperiment } from '../../lib/db/repositories/experiments.ts';
 import { getCurrentPolicy } from '../../lib/db/repositories/policies.ts';
 import type { Session } from '../../lib/db/schema.ts';
 import { openLearningSession } from '../../lib/experiments/session.ts';
-import { emptyWindow, summarise, topFailureCategories, type AgentWindow } from '../signal-aggregator/window.pure.ts';
 import { conflict, route } from './api.pure.ts';
 import { policyOf } from './policy.ts';
 import { sessionView, startSessionBody, type SessionView } from '../../lib/api/schemas.ts';
 import { lockAgent } from './writes.ts';
+import { emptyWindowSummary, storedWindowSummary, type StoredWindowSummary } from './read-models/fold.pure.ts';
 
 export function sessionOf(session: Session): SessionView {
   return {
@@ -21,7 +21,8 @@ export function sessionOf(session: Session): SessionView {
 
 /**
  * A learning session started by a person: the same event the aggregator publishes (learning.session.triggered.v1, with
- * the agent's current window as the aggregator last stored it), trigger `manual`, requestedBy the caller. The proposer
+ * the agent's window as the aggregator last announced it, the cp_agent_windows read model), trigger `manual`,
+ * requestedBy the caller. The proposer
  * takes it from there. Single flight holds as for the aggregator: not while a session is open or an experiment active.
  */
 export const sessionRoutes = [
@@ -43,19 +44,20 @@ export const sessionRoutes = [
         if (active) throw conflict(`agentId: ${agent.id} has experiment ${active.id} (${active.status})`, 'agentId');
         // A snapshot, not locked: the aggregator owns the window; the session only reports what it showed.
         const stored = await trx
-          .selectFrom('aggregator_windows')
-          .select('state')
+          .selectFrom('cp_agent_windows')
+          .selectAll()
           .where('agent_id', '=', agent.id)
           .executeTakeFirst();
-        const window = (stored?.state as AgentWindow | undefined) ?? emptyWindow();
         const opened = await openLearningSession(trx, {
           agentId: agent.id,
           trigger: 'manual',
-          agentVersionId: agent.live_version_id ?? window.agentVersionId,
+          agentVersionId: agent.live_version_id ?? stored?.agent_version_id ?? null,
           signals: {
-            window: summarise(window, effective.window),
+            window: stored
+              ? storedWindowSummary(stored.window_summary as StoredWindowSummary)
+              : emptyWindowSummary(effective.window.lengthMs),
             thresholdsCrossed: [],
-            topFailureCategories: topFailureCategories(window),
+            topFailureCategories: stored?.top_failure_categories ?? [],
           },
           requestedBy: actor.name,
           reason: body.reason,

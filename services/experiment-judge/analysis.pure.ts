@@ -8,6 +8,7 @@ import type {
   ExperimentStatistics,
   GuardrailTest,
   Metric,
+  PrimaryDetail,
   SrmCheck,
 } from '../../lib/contracts/types.generated.ts';
 import { runCounts } from '../../lib/experiments/state.pure.ts';
@@ -57,23 +58,9 @@ export function runCountsOf(mode: ExperimentMode, s: SufficientStatistics): ArmR
   return runCounts(mode, s.baseline.failure.n, s.candidate.failure.n);
 }
 
-/** What is reported beside the Avro statistics (verdict consumers get those; the audit log keeps both). */
-export interface PrimaryDetail {
-  metric: Metric;
-  higherIsBetter: boolean;
-  /** Always-valid p-value of "no difference". */
-  pValue: number;
-  /** Bayesian chance the candidate is better (flat prior, normal approximation). */
-  chanceToWin: number;
-  /** The relative difference (delta method) and its confidence sequence; null in shadow mode or at a zero baseline. */
-  relative: { estimate: number; lower: number; upper: number } | null;
-  /** Shadow mode: share of pairs the candidate wins on score (ties half), and the number of pairs. */
-  winRate: number | null;
-  pairs: number | null;
-}
-
 export interface Analysis {
   statistics: ExperimentStatistics;
+  /** What is reported beside the statistics: p-value, chance to win, relative difference, shadow win rate. */
   primaryDetail: PrimaryDetail | null;
   /** The primary metric's sample size per arm (in shadow mode both are the number of pairs). */
   samples: { baseline: number; candidate: number };

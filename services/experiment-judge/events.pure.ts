@@ -1,13 +1,16 @@
 import type {
   ApprovalRequested,
+  ArmSummary,
   ExperimentState,
+  ExperimentStatistics,
   ExperimentVerdict,
   VerdictDecision,
   VersionPromoted,
 } from '../../lib/contracts/types.generated.ts';
 import { versionPromotedEvent } from '../../lib/experiments/promotion.pure.ts';
 import { armsOf, experimentActors, experimentStateEvent } from '../../lib/experiments/state.pure.ts';
-import type { DecisionOutcome } from './fold.pure.ts';
+import { runCountsOf } from './analysis.pure.ts';
+import { countedRuns, type DecisionOutcome } from './fold.pure.ts';
 import type { ExperimentRecord } from './model.pure.ts';
 
 /**
@@ -22,8 +25,25 @@ export function verdictEventId(outcome: DecisionOutcome): string {
   return `${outcome.experimentId}:verdict:${outcome.verdictSeq}`;
 }
 
+const meanOf = (m: { n: number; sum: number }) => (m.n > 0 ? m.sum / m.n : null);
+
+/** Each arm's counts and means, from the statistics the verdict carries. */
+export function armSummaries(statistics: ExperimentStatistics): ArmSummary[] {
+  return statistics.arms.map((a) => ({
+    arm: a.arm,
+    versionId: a.versionId,
+    runs: a.failure.n,
+    evaluated: a.score.n,
+    meanScore: meanOf(a.score),
+    failureRate: meanOf(a.failure),
+    guardrailHitRate: meanOf(a.guardrailHit),
+    meanCostUsd: meanOf(a.costUsd),
+  }));
+}
+
+/** The verdict, with what a reader charts beside the decision: the same figures as the decision's audit entry. */
 export function verdictEvent(outcome: DecisionOutcome): ExperimentVerdict {
-  const { before, judgement } = outcome;
+  const { before, judgement, inputs } = outcome;
   const { decision, analysis } = judgement;
   return {
     eventId: verdictEventId(outcome),
@@ -40,6 +60,12 @@ export function verdictEvent(outcome: DecisionOutcome): ExperimentVerdict {
     nextTrafficSplit: decision.nextTrafficSplit,
     statistics: analysis.statistics,
     policy: before.policy,
+    sequence: outcome.verdictSeq ?? 0,
+    after: countedRuns(inputs.statistics),
+    runCounts: runCountsOf(before.mode, inputs.statistics),
+    armSummaries: armSummaries(analysis.statistics),
+    primaryDetail: analysis.primaryDetail,
+    pairs: before.mode === 'shadow' ? { ...inputs.statistics.scorePairs } : null,
   };
 }
 

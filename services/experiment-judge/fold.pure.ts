@@ -102,6 +102,20 @@ function verdictKey(judgement: Judgement): string {
   return `${judgement.decision.action}:${judgement.decision.reasons.map((r) => r.code).join(',')}`;
 }
 
+/** Growth verdicts: at least this many more runs, and at least this share more, than at the last verdict. */
+export const verdictGrowth = { minimumRuns: 50, factor: 1.1 } as const;
+
+/**
+ * Whether a running experiment's data has grown enough since the last verdict to publish another (same decision): the
+ * points of the confidence sequence a reader charts over time. Not while it waits for a person: it is decided then.
+ */
+export function dataGrown(runs: number, runsAtLastVerdict: number): boolean {
+  return runs >= Math.max(runsAtLastVerdict * verdictGrowth.factor, runsAtLastVerdict + verdictGrowth.minimumRuns);
+}
+
+/** Runs counted over all arms: every counted run has its completion counted, once. */
+export const countedRuns = (s: JudgeState['statistics']): number => s.baseline.failure.n + s.candidate.failure.n;
+
 export interface Fold {
   world: World;
   changes: Changes;
@@ -140,13 +154,17 @@ function judgeExperiment(
   judge.memory = decision.memory;
   const changesState = decision.status !== experiment.status || decision.nextTrafficSplit !== null;
   const key = verdictKey(judgement);
-  const publishes = decision.action !== 'reject' && (changesState || key !== judge.lastVerdict);
+  const runs = countedRuns(judge.statistics);
+  const grown =
+    experiment.status === 'running' && decision.status === 'running' && dataGrown(runs, judge.verdictRuns ?? 0);
+  const publishes = decision.action !== 'reject' && (changesState || key !== judge.lastVerdict || grown);
   if (!changesState && !publishes) return;
 
   const before = structuredClone(experiment);
   if (publishes) {
     judge.verdictSeq += 1;
     judge.lastVerdict = key;
+    judge.verdictRuns = runs;
   }
   if (changesState) {
     experiment.version += 1;

@@ -59,6 +59,8 @@ export interface JudgeState {
   /** The decision and reason codes of the last verdict published: a verdict is published when they change. */
   lastVerdict: string | null;
   verdictSeq: number;
+  /** Runs counted when the last verdict was published (absent in states stored before growth verdicts: 0). */
+  verdictRuns?: number;
   /** Observations ignored, by reason (unassigned, version_mismatch, arm_mismatch, other_evaluator, ...). */
   ignored: Record<string, number>;
   /**
@@ -81,6 +83,7 @@ export function newJudgeState(startedAt: number): JudgeState {
     evaluatorId: null,
     lastVerdict: null,
     verdictSeq: 0,
+    verdictRuns: 0,
     ignored: {},
   };
 }

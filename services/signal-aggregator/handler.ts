@@ -6,11 +6,14 @@ import type { AggregatorMetrics } from './metrics.ts';
 import { openTriggeredSession } from './open-session.ts';
 import { firstCounted, lockWindows, policiesOf, saveWindows, situationOf } from './store.ts';
 import { crossedThresholds, decideThresholdTrigger } from './thresholds.pure.ts';
-import { applyEvaluation, applyRun, summarise, trailingCostPerRun } from './window.pure.ts';
+import { applyEvaluation, applyRun, summarise, trailingCostPerRun, windowUpdatedEvent } from './window.pure.ts';
 
 const kindOf = (event: ConsumedEvent) => (event.topic === 'agent.run.completed.v1' ? 'run' : 'evaluation');
 
-/** Folds a batch into the agents' windows and opens a session for each agent whose window crossed a threshold. */
+/**
+ * Folds a batch into the agents' windows, opens a session for each agent whose window crossed a threshold, and
+ * announces each changed window (learning.agent.window.v1) for the services that show it.
+ */
 export function aggregatorHandler(deps: {
   metrics: AggregatorMetrics;
   logger: Logger;
@@ -88,6 +91,10 @@ export function aggregatorHandler(deps: {
       emitted.push({ topic: 'learning.session.triggered.v1', key: agentId, value: opened.event });
     }
 
+    for (const agentId of agentIds) {
+      const value = windowUpdatedEvent(agentId, windows.get(agentId)!, policies.get(agentId)!.window, at);
+      emitted.push({ topic: 'learning.agent.window.v1', key: agentId, value });
+    }
     for (const window of windows.values()) metrics.windowBytes.observe(JSON.stringify(window).length);
     await saveWindows(trx, windows);
     return emitted;

@@ -1,4 +1,5 @@
 import type {
+  AgentWindowUpdated,
   FailureCategorySummary,
   RunCompleted,
   RunEvaluated,
@@ -239,4 +240,25 @@ export function topFailureCategories(window: AgentWindow, limit = 5): FailureCat
       share: evaluations > 0 ? count / evaluations : 0,
       exampleRunIds: examples,
     }));
+}
+
+/**
+ * learning.agent.window.v1: the window as a reader needs it (the control plane, for a session started by hand). Its id
+ * is its content's, so that an unchanged window announced twice counts once.
+ */
+export function windowUpdatedEvent(
+  agentId: string,
+  window: AgentWindow,
+  settings: WindowSettings,
+  at: Date,
+): AgentWindowUpdated {
+  const figures = summarise(window, settings);
+  return {
+    eventId: `${agentId}:window:${window.newestEventTime ?? 0}:${figures.runCount}:${figures.evaluatedCount}`,
+    agentId,
+    agentVersionId: window.agentVersionId,
+    updatedAt: at,
+    window: figures,
+    topFailureCategories: topFailureCategories(window),
+  };
 }

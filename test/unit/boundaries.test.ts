@@ -1,24 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { type AllowedImport, boundaryViolations } from '../helpers/boundaries.ts';
+import { boundaryViolations } from '../helpers/boundaries.ts';
 
 const repository = fileURLToPath(new URL('../..', import.meta.url));
 const fixture = fileURLToPath(new URL('../fixtures/boundaries', import.meta.url));
 
-/**
- * Imports that break the rules today and are on their way out: the control plane still reads the judge's and the
- * aggregator's state with their code. Issue 12, item 2 (read models the control plane builds from the learning topics)
- * removes them, and this list with them. Nothing may be added here.
- */
-const allowed: AllowedImport[] = [
-  { from: 'services/control-plane/experiment-read.ts', to: 'services/experiment-judge/analysis.pure.ts' },
-  { from: 'services/control-plane/experiment-read.ts', to: 'services/experiment-judge/model.pure.ts' },
-  { from: 'services/control-plane/sessions.ts', to: 'services/signal-aggregator/window.pure.ts' },
-];
-
 describe('module boundaries (docs/development.md)', () => {
   it('hold in the code: lib/ imports no service, a service only lib/ and itself, a pure file no I/O', () => {
-    expect(boundaryViolations(repository, allowed)).toEqual([]);
+    expect(boundaryViolations(repository)).toEqual([]);
   });
 
   it('catch each kind of violation, and let type-only imports and pure code through', () => {

@@ -7,6 +7,7 @@ import { aggregator } from './0005_aggregator.ts';
 import { controlPlane } from './0006_control_plane.ts';
 import { oversizedRecords } from './0010_oversized_records.ts';
 import { slackBridge } from './0016_slack_bridge.ts';
+import { readModels } from './0017_read_models.ts';
 
 /**
  * Every migration, by name; names sort in the order they apply. Imported statically, so that migrating needs no
@@ -21,4 +22,5 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0006_control_plane': controlPlane,
   '0010_oversized_records': oversizedRecords,
   '0016_slack_bridge': slackBridge,
+  '0017_read_models': readModels,
 };

@@ -81,6 +81,9 @@ describe('a session started by hand', () => {
       thresholdsCrossed: [],
     });
 
+    // The person's reason travels with the event.
+    expect(event.reason).toBe('customers complain about tone');
+
     // Single flight: a second session waits for this one.
     const second = await cp.call('operator', 'POST', `/api/agents/${agentId}/learning/sessions`, { reason: 'again' });
     expect(second.status).toBe(409);

@@ -90,6 +90,7 @@ async function trigger(agentId: string, policy: Record<string, unknown>): Promis
     trigger: 'threshold',
     triggeredAt: new Date(),
     requestedBy: null,
+    reason: null,
     window: {
       windowStart: new Date(0),
       windowEnd: new Date(3_600_000),

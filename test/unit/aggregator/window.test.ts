@@ -7,6 +7,7 @@ import {
   summarise,
   topFailureCategories,
   trailingCostPerRun,
+  windowUpdatedEvent,
 } from '../../../services/signal-aggregator/window.pure.ts';
 
 const minute = 60_000;
@@ -167,5 +168,33 @@ describe('bucket and window arithmetic', () => {
     // The window is the last hour: the runs of hours 1 to 4 are the trailing level.
     expect(trailingCostPerRun(w, settings)).toBeCloseTo(0.01, 12);
     expect(w.runsSinceSession).toBe(6);
+  });
+});
+
+describe('the window announced (learning.agent.window.v1)', () => {
+  it('carries the summary and the failure categories, under an id that changes with what it counts', () => {
+    const w = emptyWindow();
+    applyRun(w, run(t0), settings);
+    applyEvaluation(w, evaluation(t0, { passed: false, failureCategories: ['wrong_tool'] }), settings);
+    const at = new Date(t0 + minute);
+    const event = windowUpdatedEvent('a', w, settings, at);
+    expect(event).toEqual({
+      eventId: `a:window:${t0}:1:1`,
+      agentId: 'a',
+      agentVersionId: 'v1',
+      updatedAt: at,
+      window: summarise(w, settings),
+      topFailureCategories: topFailureCategories(w),
+    });
+    expect(event.topFailureCategories.map((c) => c.category)).toEqual(['wrong_tool']);
+    expect(windowUpdatedEvent('a', w, settings, new Date(t0 + 2 * minute)).eventId).toBe(event.eventId);
+    applyRun(w, run(t0 + 1), settings);
+    expect(windowUpdatedEvent('a', w, settings, at).eventId).toBe(`a:window:${t0 + 1}:2:1`);
+    expect(windowUpdatedEvent('b', emptyWindow(), settings, at)).toMatchObject({
+      eventId: 'b:window:0:0:0',
+      agentVersionId: null,
+      window: { runCount: 0, meanScore: null },
+      topFailureCategories: [],
+    });
   });
 });

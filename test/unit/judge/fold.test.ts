@@ -7,12 +7,15 @@ import type {
   TopicName,
 } from '../../../lib/contracts/types.generated.ts';
 import type { ConsumedEvent } from '../../../lib/kafka/batch.ts';
+import { verdictEvent } from '../../../services/experiment-judge/events.pure.ts';
 import {
   applyEvent,
+  dataGrown,
   experimentIdsOf,
   newFold,
   type Fold,
   type World,
+  verdictGrowth,
 } from '../../../services/experiment-judge/fold.pure.ts';
 import { newJudgeState, type ExperimentRecord } from '../../../services/experiment-judge/model.pure.ts';
 import { experimentRecord } from '../../helpers/judge-simulation.ts';
@@ -215,6 +218,36 @@ describe('the fold: decisions', () => {
     expect(published.length).toBeLessThan(5);
     expect(published.map((o) => o.verdictSeq)).toEqual(published.map((_, i) => i + 1));
     expect(f.outcomes.every((o) => o.after.version === 1)).toBe(true);
+  });
+
+  it('publishes a verdict as the data grows (50 runs and 10% more than the last), numbered, with its marker', () => {
+    const f = fold();
+    for (let i = 0; i < 400; i++) {
+      const arm = i % 2 ? 'candidate' : 'baseline';
+      applyEvent(f, assigned(`g${i}`, arm));
+      applyEvent(f, completed(`g${i}`, arm, { completedAt: at(10 + i) }));
+    }
+    const verdicts = f.outcomes.filter((o) => o.verdictSeq !== null).map(verdictEvent);
+    expect(verdicts.map((v) => v.sequence)).toEqual(verdicts.map((_, i) => i + 1));
+    const afters = verdicts.map((v) => v.after);
+    // Same decision throughout (the minimum runs are far away): every verdict after the first is a growth verdict.
+    expect(new Set(verdicts.map((v) => `${v.decision}:${v.reasons.map((r) => r.code)}`)).size).toBe(1);
+    expect(afters.slice(1)).toEqual([50, 100, 150, 200, 250, 300, 350, 400]);
+    for (const v of verdicts) expect(v.runCounts!.baseline + v.runCounts!.candidate).toBe(v.after);
+    expect(verdicts.at(-1)!.armSummaries.map((a) => [a.arm, a.runs, a.failureRate])).toEqual([
+      ['baseline', 200, 0],
+      ['candidate', 200, 0],
+    ]);
+  });
+
+  it('counts as grown at 50 more runs, or 10% more once that is more', () => {
+    expect(dataGrown(49, 0)).toBe(false);
+    expect(dataGrown(50, 0)).toBe(true);
+    expect(dataGrown(549, 500)).toBe(false);
+    expect(dataGrown(550, 500)).toBe(true);
+    expect(dataGrown(1099, 1000)).toBe(false);
+    expect(dataGrown(1100, 1000)).toBe(true);
+    expect(verdictGrowth).toEqual({ minimumRuns: 50, factor: 1.1 });
   });
 
   it('a regression fails the experiment once: a new version, and later events are for an ended experiment', () => {

@@ -22,6 +22,7 @@ const trigger: SessionTriggered = {
   trigger: 'threshold',
   triggeredAt: new Date(0),
   requestedBy: null,
+  reason: null,
   window: {
     windowStart: new Date(0),
     windowEnd: new Date(3_600_000),
