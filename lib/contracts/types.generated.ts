@@ -556,8 +556,8 @@ export interface ApprovalRequested {
 export const approvalDecisionSymbols = ['approved', 'rejected', 'auto_approved'] as const;
 export type ApprovalDecision = (typeof approvalDecisionSymbols)[number];
 
-/** Where the decision came from; expiry: the request expired (decision rejected). */
-export const approvalSourceSymbols = ['slack', 'api', 'cli', 'auto', 'expiry'] as const;
+/** Where the decision came from; expiry: the request expired (decision rejected); page: the learning page. */
+export const approvalSourceSymbols = ['slack', 'api', 'cli', 'auto', 'expiry', 'page'] as const;
 export type ApprovalSource = (typeof approvalSourceSymbols)[number];
 
 /** An approval was decided, by a person or automatically. */

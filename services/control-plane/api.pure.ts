@@ -18,7 +18,7 @@ export interface Actor {
   tokenId: string;
   name: string;
   role: TokenRole;
-  source: 'api' | 'cli';
+  source: 'api' | 'cli' | 'page';
 }
 
 export interface ApiContext {

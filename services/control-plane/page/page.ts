@@ -343,7 +343,7 @@ export function pageRoutes(options: { api: ApiCall; ctx: ApiContext }): RouteHan
     const isForm = forms.some((f) => matchPath(f.pattern, url.pathname).ok);
     if (!(method === 'GET' && isPage) && !(method === 'POST' && isForm)) return false;
     const token = tokenOf(req);
-    const actor = token ? await actorOfToken(ctx, token, 'api') : null;
+    const actor = token ? await actorOfToken(ctx, token, 'page') : null;
     if (!token || !actor) {
       req.resume();
       if (req.headers['x-learnloop-partial'] === '1') send(res, 401, 'signed out', 'text/plain; charset=utf-8');

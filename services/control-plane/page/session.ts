@@ -92,7 +92,7 @@ export async function serveSession(
     if (method !== 'POST') return false;
     const fields = await formOf(req);
     const token = (fields.get('token') ?? '').trim();
-    const actor = token ? await actorOfToken(ctx, token, 'api') : null;
+    const actor = token ? await actorOfToken(ctx, token, 'page') : null;
     if (!actor) {
       send(res, 401, signInPage('That token is unknown or revoked.', fields.get('next') ?? '/').text);
       return true;
