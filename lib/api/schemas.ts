@@ -58,6 +58,10 @@ export const auditQuery = z.strictObject({
   agentId: id.optional(),
   subjectType: id.optional(),
   subjectId: id.optional(),
+  /** The token holder (or service) that acted, exactly. */
+  actor: id.optional(),
+  /** The action, exactly (`approval.decided`), or every action under a prefix ending in a dot (`learning.`). */
+  action: id.optional(),
   /** Paging: the `nextBeforeId` of the previous page. */
   beforeId: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
   limit: limit(1000, 100),

@@ -9,7 +9,8 @@ export const auditRoutes = [
     method: 'GET',
     path: '/api/audit',
     permission: 'read',
-    summary: 'audit entries, newest first, optionally of one agent or subject; page with ?beforeId=<nextBeforeId>',
+    summary:
+      'audit entries, newest first, optionally of one agent, subject, actor or action (a prefix ending in a dot); page with ?beforeId=<nextBeforeId>',
     query: auditQuery,
     responses: { 200: { description: 'one page', schema: auditPageView } },
     async handle({ query, ctx }) {
@@ -17,6 +18,8 @@ export const auditRoutes = [
         ...(query.agentId === undefined ? {} : { agent_id: query.agentId }),
         ...(query.subjectType === undefined ? {} : { subject_type: query.subjectType }),
         ...(query.subjectId === undefined ? {} : { subject_id: query.subjectId }),
+        ...(query.actor === undefined ? {} : { actor: query.actor }),
+        ...(query.action === undefined ? {} : { action: query.action }),
         ...(query.beforeId === undefined ? {} : { before_id: query.beforeId }),
         limit: query.limit,
       });

@@ -68,13 +68,27 @@ export interface AuditPage {
 /** Audit entries, newest first, optionally one agent's (agent_id) or one subject's, paged by id. */
 export async function listAudit(
   db: Db,
-  query: { agent_id?: string; subject_type?: string; subject_id?: string; before_id?: number; limit?: number } = {},
+  query: {
+    agent_id?: string;
+    subject_type?: string;
+    subject_id?: string;
+    actor?: string;
+    /** Exact, or a prefix when it ends with a dot. */
+    action?: string;
+    before_id?: number;
+    limit?: number;
+  } = {},
 ): Promise<AuditPage> {
   const limit = Math.min(Math.max(query.limit ?? 100, 1), 1000);
   let select = db.selectFrom('audit_log').selectAll();
   if (query.agent_id !== undefined) select = select.where('agent_id', '=', query.agent_id);
   if (query.subject_type !== undefined) select = select.where('subject_type', '=', query.subject_type);
   if (query.subject_id !== undefined) select = select.where('subject_id', '=', query.subject_id);
+  if (query.actor !== undefined) select = select.where('actor', '=', query.actor);
+  if (query.action !== undefined)
+    select = query.action.endsWith('.')
+      ? select.where(sql<boolean>`starts_with(action, ${query.action})`)
+      : select.where('action', '=', query.action);
   if (query.before_id !== undefined) select = select.where('id', '<', query.before_id);
   const rows = await select
     .orderBy('id', 'desc')

@@ -181,6 +181,8 @@ export function pageRoutes(options: { api: ApiCall; ctx: ApiContext }): RouteHan
     };
     const query = new URLSearchParams({ limit: '500' });
     if (filters.agentId) query.set('agentId', filters.agentId);
+    if (filters.actor) query.set('actor', filters.actor);
+    if (filters.action) query.set('action', filters.action);
     const [page, chain] = await Promise.all([
       read<{ entries: AuditEntry[] }>(actor, `/api/audit?${query}`),
       p.get('verify') === '1'

@@ -475,6 +475,15 @@ describe('audit and tokens', () => {
       'policy.updated',
       'learning.resumed',
     ]);
+    // Filtered by actor and by action (exactly, or under a prefix ending in a dot) on the server, over the whole log.
+    const actions = async (query: string) =>
+      ((await cp.call('viewer', 'GET', `/api/audit?agentId=audited-bot&${query}`)).body.entries as any[]).map(
+        (e) => e.action,
+      );
+    expect(await actions('action=learning.paused')).toEqual(['learning.paused']);
+    expect(await actions('action=learning.')).toEqual(['learning.resumed', 'learning.paused']);
+    expect(await actions('actor=operator-person&action=policy.updated')).toHaveLength(3);
+    expect(await actions('actor=nobody')).toEqual([]);
     const operatorTokenId = await tokenIdOf('operator-person');
     for (const e of entries)
       expect(e).toMatchObject({
