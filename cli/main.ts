@@ -10,6 +10,8 @@ import { schemasCommand, topicsCommand } from './contracts.ts';
 import { auditCommand, dbCommand } from './db.ts';
 import { prepareInfrastructure } from './prepare.ts';
 import { runServices } from './run.ts';
+import { simulateCommand } from './simulate.ts';
+import { demoCommand } from './demo.ts';
 import { stackCommand } from './stack.ts';
 import { tokensCommand } from './tokens.ts';
 
@@ -27,6 +29,9 @@ Usage:
   learnloop audit replay <id> [--json]  recompute a recorded decision from its inputs; says whether it matches
   learnloop agents register <file>      register an agent's configuration as a version (and make it live)
   learnloop tokens create|list|revoke   API tokens for the control plane (learnloop tokens --help)
+  learnloop simulate [--agents N ...]   synthetic agents sending traffic through learnloop/client (--help)
+  learnloop demo [--until promoted|approved|forever]
+                                        the whole loop on the running stack, narrated (docs/demo.md)
 
 Through the control plane's API (LEARNLOOP_API_URL, LEARNLOOP_API_TOKEN; learnloop pause --help):
   learnloop policy get|set <agentId>    the agent's learning policy, versioned
@@ -98,6 +103,10 @@ export async function main(args: readonly string[], env: NodeJS.ProcessEnv = pro
         return await agentsCommand(rest, env);
       case 'tokens':
         return await tokensCommand(rest, env);
+      case 'simulate':
+        return await simulateCommand(rest, env);
+      case 'demo':
+        return await demoCommand(rest, env);
       case undefined:
       case 'help':
       case '--help':
