@@ -86,9 +86,6 @@ export function demoAgents(suffix: string): DemoAgent[] {
       config: { instructions: billingInstructions, model: 'small-model' },
       policy: {
         ...demoPolicy,
-        // The larger model costs three times as much per run: the demo accepts that (a high-risk change a person
-        // approves), the default margin of 0.2 cents would fail it.
-        experiment: { ...demoPolicy.experiment, guardrailMargins: { cost_per_run: 0.02 } },
         generator: {
           kind: 'playbook',
           playbook: [

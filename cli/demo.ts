@@ -2,9 +2,11 @@ import { parseArgs } from 'node:util';
 import { connectionSchema, namespaceSchema, physicalNameFor, parseConfig } from '../lib/config.ts';
 import { appendAudit } from '../lib/db/repositories/audit.ts';
 import { createToken } from '../lib/db/repositories/tokens.ts';
-import { apiClient } from './api-client.ts';
+import { ApiCallError, apiClient } from './api-client.ts';
 import { demoAgents, demoSettingsLines } from './demo-agents.ts';
 import { type AgentStory, startNarrator } from './demo-narrator.ts';
+import { parseStackSettings } from '../lib/stack/settings.ts';
+import { stackComponents, stackEnv } from '../lib/stack/stack.ts';
 import { openDb } from './open-db.ts';
 import { clientOptions, parseDuration, printFigures, SimulateUsageError } from './simulate.ts';
 import { simulate } from './simulator.ts';
@@ -62,7 +64,25 @@ export function missingStage(story: AgentStory, expect: 'auto' | 'approval'): st
   return null;
 }
 
-export async function demoCommand(args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+/** Without KAFKA_BROKERS, the local stack `npm start` brought up: the demo runs in a second terminal beside it. */
+function withLocalStack(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (env['KAFKA_BROKERS']) return env;
+  const settings = parseStackSettings(env);
+  if (!settings.ok) throw settings.error;
+  return { ...stackEnv(stackComponents(settings.value)), ...env };
+}
+
+export async function demoCommand(args: readonly string[], given: NodeJS.ProcessEnv): Promise<number> {
+  try {
+    return await runDemo(args, withLocalStack(given));
+  } catch (err) {
+    if (!(err instanceof ApiCallError)) throw err;
+    process.stderr.write(`learnloop demo: the control plane refused: ${err.message}\n`);
+    return 1;
+  }
+}
+
+async function runDemo(args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   let values: Record<string, string | boolean | undefined>;
   try {
     values = parseArgs({

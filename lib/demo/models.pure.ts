@@ -83,14 +83,15 @@ export function qualityAt(base: VersionQuality, drift: Drift | null, elapsedMs: 
 }
 
 /** A proposed version's quality follows from its change: a fix for the drift's category undoes it and does a little
- * better than the healthy version; a model change answers better and costs three times as much. */
+ * better than the healthy version; a model change answers better and costs a quarter more per run. */
 export function proposedQuality(base: VersionQuality, change: VersionChange): VersionQuality {
   let q = { ...base, failureCategories: { ...base.failureCategories } };
   if (change.fixesCategory !== undefined) {
     q = { ...q, scoreMean: Math.min(0.95, base.scoreMean + 0.06), failureRate: base.failureRate / 2 };
     delete q.failureCategories[change.fixesCategory];
   }
-  if (change.modelChange) q = { ...q, scoreMean: Math.min(0.95, q.scoreMean + 0.04), costMeanUsd: q.costMeanUsd * 3 };
+  if (change.modelChange)
+    q = { ...q, scoreMean: Math.min(0.95, q.scoreMean + 0.04), costMeanUsd: q.costMeanUsd * 1.25 };
   return q;
 }
 
