@@ -54,7 +54,8 @@ export function clientOptions(env: NodeJS.ProcessEnv): LearnloopClientOptions {
       brokers: KAFKA_BROKERS,
       registryUrl: SCHEMA_REGISTRY_URL,
       clientId: 'learnloop-simulate',
-      ...(LEARNLOOP_TOPIC_PREFIX ? { topicPrefix: LEARNLOOP_TOPIC_PREFIX } : {}),
+      // The producer puts its prefix before the name as it is; the services' LEARNLOOP_TOPIC_PREFIX is joined with a dot.
+      ...(LEARNLOOP_TOPIC_PREFIX ? { topicPrefix: `${LEARNLOOP_TOPIC_PREFIX}.` } : {}),
     },
   };
 }

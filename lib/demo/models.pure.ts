@@ -45,7 +45,7 @@ export const healthyQuality: VersionQuality = {
   costMeanUsd: 0.004,
   latencyMeanMs: 1200,
   feedbackRate: 0.3,
-  negativeFeedbackShare: 0.1,
+  negativeFeedbackShare: 0.04,
   failureCategories: { off_topic: 1 },
 };
 
