@@ -21,8 +21,8 @@ const second = 1000;
  */
 export const demoPolicy = {
   window: { lengthMs: 60 * second, bucketMs: 5 * second, graceMs: 4 * second },
-  // A session whose signals no playbook rule matches (noise) closes without a proposal: 20 s until the next one.
-  trigger: { minRuns: 100, cooldownMs: 20 * second },
+  // Longer than the demo: the window still holds the old version's runs just after a promotion.
+  trigger: { minRuns: 100, cooldownMs: 3 * 60 * second },
   schedule: { enabled: false },
   experiment: {
     rampBasisPoints: [2500, 5000],
@@ -38,7 +38,7 @@ export const demoPolicy = {
 };
 
 export const demoSettingsLines = [
-  'demo settings (never the defaults): window 60 s in 5 s buckets, trigger after 100 runs, 20 s cooldown',
+  'demo settings (never the defaults): window 60 s in 5 s buckets, trigger after 100 runs, 3 min cooldown',
   '  ramp 25% -> 50%, each step held 10 s and 30 runs per arm; decision after 100 runs per arm and 30 s, sustained 10 s',
   '  defaults: window 1 h, ramp 5/10/25/50% held 1 h each, decision after 500 runs per arm and 24 h, sustained 6 h',
 ];
