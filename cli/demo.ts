@@ -46,6 +46,12 @@ async function demoToken(env: NodeJS.ProcessEnv): Promise<string | undefined> {
       });
       return created.token;
     });
+  } catch (err) {
+    // Most often learnloop is not running (npm start migrates the database): say so rather than print a stack.
+    process.stderr.write(
+      `learnloop demo: cannot make a control-plane token on DATABASE_URL (${err instanceof Error ? err.message : String(err)}); is \`npm start\` running? Or set LEARNLOOP_API_TOKEN\n`,
+    );
+    return undefined;
   } finally {
     await db.destroy();
   }
@@ -77,7 +83,7 @@ export async function demoCommand(args: readonly string[], given: NodeJS.Process
     return await runDemo(args, withLocalStack(given));
   } catch (err) {
     if (!(err instanceof ApiCallError)) throw err;
-    process.stderr.write(`learnloop demo: the control plane refused: ${err.message}\n`);
+    process.stderr.write(`learnloop demo: ${err.message}\n`);
     return 1;
   }
 }
