@@ -18,7 +18,7 @@ export class ApiCallError extends Error {
 }
 
 export interface ApiClient {
-  call<T = unknown>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T>;
+  call<T = unknown>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T>;
 }
 
 /** A client of the control plane's API that marks its requests as the CLI's (the audit log and approvals say so). */

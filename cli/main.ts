@@ -12,6 +12,8 @@ import { auditCommand, dbCommand } from './db.ts';
 import { prepareInfrastructure } from './prepare.ts';
 import { runServices } from './run.ts';
 import { slackCommand } from './slack.ts';
+import { simulateCommand } from './simulate.ts';
+import { demoCommand } from './demo.ts';
 import { stackCommand } from './stack.ts';
 import { tokensCommand } from './tokens.ts';
 
@@ -31,6 +33,9 @@ Usage:
   learnloop tokens create|list|revoke   API tokens for the control plane (learnloop tokens --help)
   learnloop slack approvers add|remove|list   who may decide approvals in Slack (learnloop slack --help)
   learnloop control-plane rebuild       empty the control plane's read models and replay the topics into them
+  learnloop simulate [--agents N ...]   synthetic agents sending traffic through learnloop/client (--help)
+  learnloop demo [--until promoted|approved|forever]
+                                        the whole loop on the running stack, narrated (docs/demo.md)
 
 Through the control plane's API (LEARNLOOP_API_URL, LEARNLOOP_API_TOKEN; learnloop pause --help):
   learnloop policy get|set <agentId>    the agent's learning policy, versioned
@@ -106,6 +111,10 @@ export async function main(args: readonly string[], env: NodeJS.ProcessEnv = pro
         return await slackCommand(rest, env);
       case 'control-plane':
         return await controlPlaneCommand(rest, env);
+      case 'simulate':
+        return await simulateCommand(rest, env);
+      case 'demo':
+        return await demoCommand(rest, env);
       case undefined:
       case 'help':
       case '--help':

@@ -50,7 +50,15 @@ describe('the OpenAPI document', () => {
     expect(body.additionalProperties).toBe(false);
     expect(body.required).toEqual(['decision']);
     const audit = doc.paths['/api/audit']!['get']!;
-    expect(audit.parameters.map((p) => p.name)).toEqual(['agentId', 'subjectType', 'subjectId', 'beforeId', 'limit']);
+    expect(audit.parameters.map((p) => p.name)).toEqual([
+      'agentId',
+      'subjectType',
+      'subjectId',
+      'actor',
+      'action',
+      'beforeId',
+      'limit',
+    ]);
   });
 
   it('is plain JSON', () => {
