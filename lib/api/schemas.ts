@@ -279,6 +279,21 @@ export const sessionView = z.object({
   createdAt: timestamp,
 });
 
+/** The agent's window as the aggregator last announced it (learning.agent.window.v1): the figures the thresholds judge. */
+export const windowView = z.object({
+  announcedAt: timestamp,
+  agentVersionId: z.string().nullable(),
+  windowStart: timestamp,
+  windowEnd: timestamp,
+  runCount: z.number().int(),
+  evaluatedCount: z.number().int(),
+  failureRate: nullableRate,
+  meanScore: nullableRate,
+  guardrailHitRate: nullableRate,
+  negativeFeedbackRate: nullableRate,
+  meanCostUsd: nullableRate,
+});
+
 export const statusView = z.object({
   agentId: z.string(),
   liveVersionId: z.string().nullable(),
@@ -293,6 +308,8 @@ export const statusView = z.object({
   autoPromoteLowRisk: z.boolean(),
   openSession: sessionView.nullable(),
   runningExperiment: experimentView.nullable(),
+  /** null until the aggregator has announced a window for the agent. */
+  window: windowView.nullable(),
 });
 
 export const auditEntryView = z.object({
@@ -344,5 +361,6 @@ export type ExperimentView = z.infer<typeof experimentView>;
 export type VerdictView = z.infer<typeof verdictView>;
 export type SessionView = z.infer<typeof sessionView>;
 export type StatusView = z.infer<typeof statusView>;
+export type WindowView = z.infer<typeof windowView>;
 export type TokenView = z.infer<typeof tokenView>;
 export type PauseView = z.infer<typeof pauseView>;
