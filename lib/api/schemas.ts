@@ -192,6 +192,10 @@ export const experimentView = z.object({
     summary: z.string().nullable(),
     baselineVersionId: z.string(),
     candidateVersionId: z.string(),
+    /** Why it got its risk tier, or why it may not be promoted automatically. */
+    riskReasons: z.array(z.object({ code: z.string(), detail: z.string().nullable() })),
+    /** The configuration parts the candidate changes, each before and after (null: absent). */
+    changes: z.array(z.object({ part: z.string(), before: z.unknown(), after: z.unknown() })),
   }),
   /** Runs counted per arm: as the judge has counted them (shadow: runs of the candidate on baseline inputs). */
   armCounts: z.object({ baseline: z.number().int(), candidate: z.number().int(), shadow: z.number().int() }),

@@ -146,6 +146,11 @@ describe('the learning page', () => {
     expect(Number(await chart.getAttribute('data-points'))).toBeGreaterThan(0);
     await chart.locator('canvas').waitFor();
     expect(await page.locator('dt:has-text("Chance to win") + dd').textContent()).toMatch(/^\d+\.\d%$/);
+    // The proposal's risk with its reasons, and its change as a diff of the two versions' configurations.
+    expect(await page.locator('#risk-reasons li').allTextContents()).toEqual(['the model changes (m1 -> m2)']);
+    expect(await page.locator('#config-diff tbody tr').allTextContents()).toEqual([
+      'instructionsbe helpfulbe helpful and cite sources',
+    ]);
     await page.screenshot({ path: `${shots}experiment.png`, fullPage: true });
   }, 60_000);
 
