@@ -203,6 +203,9 @@ describe('the learning page', () => {
       .locator(`a[href="/approvals/${encodeURIComponent(pending.id)}"]`)
       .first()
       .click();
+    // The approver sees the change itself and why it is risky, not only its summary.
+    expect(await page.locator('#risk-reasons li').allTextContents()).toEqual(['the model changes (m1 -> m2)']);
+    expect(await page.locator('#config-diff tbody tr td code').allTextContents()).toEqual(['instructions']);
     await page.screenshot({ path: `${shots}approval.png`, fullPage: true });
     await page.getByLabel('Reason').fill('the numbers are convincing');
     await page.getByRole('button', { name: 'Approve' }).click();
