@@ -192,6 +192,10 @@ export const experimentView = z.object({
     summary: z.string().nullable(),
     baselineVersionId: z.string(),
     candidateVersionId: z.string(),
+    /** Why it got its risk tier, or why it may not be promoted automatically. */
+    riskReasons: z.array(z.object({ code: z.string(), detail: z.string().nullable() })),
+    /** The configuration parts the candidate changes, each before and after (null: absent). */
+    changes: z.array(z.object({ part: z.string(), before: z.unknown(), after: z.unknown() })),
   }),
   /** Runs counted per arm: as the judge has counted them (shadow: runs of the candidate on baseline inputs). */
   armCounts: z.object({ baseline: z.number().int(), candidate: z.number().int(), shadow: z.number().int() }),
@@ -279,6 +283,21 @@ export const sessionView = z.object({
   createdAt: timestamp,
 });
 
+/** The agent's window as the aggregator last announced it (learning.agent.window.v1): the figures the thresholds judge. */
+export const windowView = z.object({
+  announcedAt: timestamp,
+  agentVersionId: z.string().nullable(),
+  windowStart: timestamp,
+  windowEnd: timestamp,
+  runCount: z.number().int(),
+  evaluatedCount: z.number().int(),
+  failureRate: nullableRate,
+  meanScore: nullableRate,
+  guardrailHitRate: nullableRate,
+  negativeFeedbackRate: nullableRate,
+  meanCostUsd: nullableRate,
+});
+
 export const statusView = z.object({
   agentId: z.string(),
   liveVersionId: z.string().nullable(),
@@ -293,6 +312,8 @@ export const statusView = z.object({
   autoPromoteLowRisk: z.boolean(),
   openSession: sessionView.nullable(),
   runningExperiment: experimentView.nullable(),
+  /** null until the aggregator has announced a window for the agent. */
+  window: windowView.nullable(),
 });
 
 export const auditEntryView = z.object({
@@ -344,5 +365,6 @@ export type ExperimentView = z.infer<typeof experimentView>;
 export type VerdictView = z.infer<typeof verdictView>;
 export type SessionView = z.infer<typeof sessionView>;
 export type StatusView = z.infer<typeof statusView>;
+export type WindowView = z.infer<typeof windowView>;
 export type TokenView = z.infer<typeof tokenView>;
 export type PauseView = z.infer<typeof pauseView>;

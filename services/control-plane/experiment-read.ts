@@ -6,6 +6,29 @@ import { activeStatuses } from '../../lib/experiments/status.pure.ts';
 import { proposalSummary } from '../../lib/experiments/proposal.pure.ts';
 import { approvalOf, latestApprovals } from './approval-read.ts';
 import type { ExperimentView } from '../../lib/api/schemas.ts';
+import { configParts } from '../../lib/agents/config.ts';
+
+type ConfigChange = ExperimentView['proposal']['changes'][number];
+
+/** The configuration parts that differ between two versions' configs, each before and after. */
+export function configChanges(baseline: unknown, candidate: unknown): ConfigChange[] {
+  const b = (baseline ?? {}) as Record<string, unknown>;
+  const c = (candidate ?? {}) as Record<string, unknown>;
+  return configParts
+    .filter((part) => JSON.stringify(b[part] ?? null) !== JSON.stringify(c[part] ?? null))
+    .map((part) => ({ part, before: b[part] ?? null, after: c[part] ?? null }));
+}
+
+/** Each version's configuration, by id. */
+async function configsOf(db: Kysely<Database>, ids: readonly string[]): Promise<Map<string, unknown>> {
+  const rows = await db.selectFrom('agent_versions').select(['id', 'config']).where('id', 'in', ids).execute();
+  return new Map(rows.map((r) => [r.id, r.config]));
+}
+
+const riskReasonsOf = (stored: unknown): ExperimentView['proposal']['riskReasons'] =>
+  Array.isArray(stored)
+    ? stored.map((r: { code: string; detail?: string | null }) => ({ code: r.code, detail: r.detail ?? null }))
+    : [];
 
 /**
  * Experiments as the API shows them: the row, its proposal, the judge's counts and statistics as of its latest verdict
@@ -57,7 +80,12 @@ export async function listExperimentViews(
     .execute();
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
-  const [verdictOf, approvals] = await Promise.all([latestVerdicts(db, ids), latestApprovals(db, ids)]);
+  const versionIds = [...new Set(rows.flatMap((r) => [r.baseline_version_id, r.candidate_version_id]))];
+  const [verdictOf, approvals, configs] = await Promise.all([
+    latestVerdicts(db, ids),
+    latestApprovals(db, ids),
+    configsOf(db, versionIds),
+  ]);
 
   return rows.map((row) => {
     const verdict = verdictOf.get(row.id);
@@ -86,6 +114,8 @@ export async function listExperimentViews(
         summary: proposalSummary(row.change),
         baselineVersionId: row.baseline_version_id,
         candidateVersionId: row.candidate_version_id,
+        riskReasons: riskReasonsOf(row.risk_reasons),
+        changes: configChanges(configs.get(row.baseline_version_id), configs.get(row.candidate_version_id)),
       },
       armCounts: armCountsOf(row, verdict),
       statistics: verdict?.statistics ?? null,

@@ -2,7 +2,7 @@ import { getAgent } from '../../lib/db/repositories/agents.ts';
 import { listAudit } from '../../lib/db/repositories/audit.ts';
 import { getCurrentPolicy } from '../../lib/db/repositories/policies.ts';
 import { getOpenSession } from '../../lib/db/repositories/sessions.ts';
-import type { JsonObject } from '../../lib/db/schema.ts';
+import type { Db, JsonObject } from '../../lib/db/schema.ts';
 import { nextSlot } from '../../lib/policy/schedule.ts';
 import { notFound, route, type Actor, type ApiContext, type Reply } from './api.pure.ts';
 import { listExperimentViews } from './experiment-read.ts';
@@ -18,7 +18,9 @@ import {
   resumeBody,
   statusView,
   type StatusView,
+  type WindowView,
 } from '../../lib/api/schemas.ts';
+import type { StoredWindowSummary } from './read-models/fold.pure.ts';
 import { lockAgent } from './writes.ts';
 
 /**
@@ -98,6 +100,26 @@ async function setPaused(
   });
 }
 
+/** The window as the aggregator last announced it (the cp_agent_windows read model); null before its first announcement. */
+async function windowOf(db: Db, agentId: string): Promise<WindowView | null> {
+  const row = await db.selectFrom('cp_agent_windows').selectAll().where('agent_id', '=', agentId).executeTakeFirst();
+  if (!row) return null;
+  const w = row.window_summary as StoredWindowSummary;
+  return {
+    announcedAt: row.updated_at.toISOString(),
+    agentVersionId: row.agent_version_id,
+    windowStart: w.windowStart,
+    windowEnd: w.windowEnd,
+    runCount: w.runCount,
+    evaluatedCount: w.evaluatedCount,
+    failureRate: w.failureRate,
+    meanScore: w.meanScore,
+    guardrailHitRate: w.guardrailHitRate,
+    negativeFeedbackRate: w.negativeFeedbackRate,
+    meanCostUsd: w.meanCostUsd,
+  };
+}
+
 const reasonOf = (payload: unknown): string | null => {
   const reason = (payload as { reason?: unknown } | null | undefined)?.reason;
   return typeof reason === 'string' ? reason : null;
@@ -160,12 +182,13 @@ export const learningRoutes = [
       const now = ctx.now();
       const policy = policyOf(agentId, stored);
       const { effective } = policy;
-      const [session, running, pauses] = await Promise.all([
+      const [session, running, pauses, window] = await Promise.all([
         getOpenSession(ctx.db, agentId),
         listExperimentViews(ctx.db, { agentId, activeOnly: true, limit: 1 }, now),
         effective.paused
           ? listAudit(ctx.db, { agent_id: agentId, subject_type: 'agent', subject_id: agentId, limit: 20 })
           : null,
+        windowOf(ctx.db, agentId),
       ]);
       const pause = pauses?.entries.find((e) => e.action === 'learning.paused');
       const status: StatusView = {
@@ -186,6 +209,7 @@ export const learningRoutes = [
         autoPromoteLowRisk: effective.promotion.autoPromoteLowRisk,
         openSession: session ? sessionOf(session) : null,
         runningExperiment: running[0] ?? null,
+        window,
       };
       return { status: 200, body: status };
     },

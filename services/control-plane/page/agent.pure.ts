@@ -1,6 +1,7 @@
 import type { ApprovalView, ExperimentView, StatusView } from '../../../lib/api/schemas.ts';
 import { html, path, type Html } from './html.pure.ts';
 import { problem, short, when } from './layout.pure.ts';
+import { thresholdsCard } from './thresholds.pure.ts';
 
 /** An agent's learning page: status, thresholds, experiments and promotions, and the controls its role allows. */
 
@@ -10,16 +11,6 @@ export interface AgentPageData {
   experiments: ExperimentView[];
   approvals: ApprovalView[];
 }
-
-const thresholdLabels: Record<string, string> = {
-  failureRateAbove: 'Failure rate above',
-  meanScoreBelow: 'Mean score below',
-  guardrailHitRateAbove: 'Guardrail-hit rate above',
-  negativeFeedbackRateAbove: 'Negative feedback rate above',
-  costIncreasePercentAbove: 'Cost per run increase above (%)',
-  minRuns: 'Minimum runs in the window',
-  cooldownMs: 'Cool-down after a session (ms)',
-};
 
 function statusCard(status: StatusView): Html {
   const paused = status.paused;
@@ -33,16 +24,6 @@ function statusCard(status: StatusView): Html {
   <dt>Open session</dt><dd>${status.openSession ? html`${status.openSession.status} · ${status.openSession.trigger}${status.openSession.startedBy ? ` by ${status.openSession.startedBy}` : ''} · ${when(status.openSession.createdAt)}` : html`<span class="muted">none</span>`}</dd>
   <dt>Policy version</dt><dd>${status.policyVersion}</dd>
 </dl>
-</section>`;
-}
-
-function thresholdsCard(status: StatusView): Html {
-  return html`<section class="card" aria-labelledby="thresholds-heading">
-<h2 id="thresholds-heading">Thresholds</h2>
-<p class="muted">A session opens when a window's figure is beyond its threshold.</p>
-<table><thead><tr><th scope="col">Signal</th><th scope="col">Threshold</th></tr></thead><tbody>
-${Object.entries(status.thresholds).map(([key, value]) => html`<tr><td>${thresholdLabels[key] ?? key}</td><td>${value}</td></tr>`)}
-</tbody></table>
 </section>`;
 }
 

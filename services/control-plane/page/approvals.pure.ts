@@ -1,5 +1,6 @@
 import type { ApprovalView, ExperimentView } from '../../../lib/api/schemas.ts';
 import type { ExperimentStatistics } from '../../../lib/contracts/types.generated.ts';
+import { proposalCard } from './diff.pure.ts';
 import { html, path, type Html } from './html.pure.ts';
 import { problem, short, when } from './layout.pure.ts';
 
@@ -82,5 +83,6 @@ ${
 </form>`
     : ''
 }
-</section>`;
+</section>
+${experiment ? proposalCard(experiment.proposal) : ''}`;
 }

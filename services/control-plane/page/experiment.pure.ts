@@ -2,6 +2,7 @@ import type { ExperimentView } from '../../../lib/api/schemas.ts';
 import type { ExperimentStatistics } from '../../../lib/contracts/types.generated.ts';
 import { html, jsonBlock, type Html } from './html.pure.ts';
 import { short, when } from './layout.pure.ts';
+import { proposalCard } from './diff.pure.ts';
 
 /** An experiment: its split and stage, the primary metric's confidence sequence over time, guardrails, and verdicts. */
 
@@ -83,6 +84,7 @@ ${
 ${stats?.srm ? html`<p>${stats.srm.mismatch ? html`<span class="badge bad">mismatch</span>` : html`<span class="badge ok">fine</span>`} p = ${fmt(stats.srm.pValue)} (expected candidate share ${fmt(stats.srm.expectedCandidateShare, 3)})</p>` : html`<p class="muted">Not applicable yet.</p>`}
 </section>
 </div>
+${proposalCard(e.proposal)}
 <section class="card" aria-labelledby="chart-heading">
 <h2 id="chart-heading">Confidence sequence over time</h2>
 <p class="muted">Estimate with its always-valid bounds; the zero line and the minimum-effect line. Marks: ramps and decisions.</p>

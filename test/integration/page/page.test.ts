@@ -14,6 +14,7 @@ import {
 import { startJudgeInProcess } from '../../helpers/judge-service.ts';
 import { testClients } from '../../helpers/clients.ts';
 import { isolated as isolatedStack } from '../../helpers/isolated.ts';
+import { jsonb } from '../../../lib/db/json.ts';
 import type { TokenRole } from '../../../lib/db/schema.ts';
 import type { FreshDatabase } from '../../setup/database.ts';
 
@@ -65,6 +66,35 @@ async function signIn(role: TokenRole, viewport = { width: 1280, height: 900 }):
   return page;
 }
 
+/** The window as the aggregator announces it (learning.agent.window.v1), as the read model stores it. */
+async function announceWindow(agentId: string): Promise<void> {
+  const end = new Date();
+  await database.db
+    .insertInto('cp_agent_windows')
+    .values({
+      agent_id: agentId,
+      agent_version_id: null,
+      updated_at: end,
+      window_summary: jsonb({
+        windowStart: new Date(end.getTime() - hour).toISOString(),
+        windowEnd: end.toISOString(),
+        runCount: 480,
+        evaluatedCount: 400,
+        meanScore: 0.71,
+        passRate: 0.8,
+        failureRate: 0.12,
+        guardrailHitRate: 0.01,
+        meanCostUsd: 0.0042,
+        p50LatencyMs: 800,
+        p95LatencyMs: 2100,
+        toolErrorRate: 0.02,
+        negativeFeedbackRate: 0.03,
+      }),
+      top_failure_categories: jsonb([]),
+    })
+    .execute();
+}
+
 describe('the learning page', () => {
   let seeded: SeededExperiment;
 
@@ -82,9 +112,15 @@ describe('the learning page', () => {
       policy,
       startedAt: new Date(Date.now() - 24 * hour),
     });
+    await announceWindow(seeded.agentId);
     const page = await signIn('viewer');
     await page.getByRole('link', { name: seeded.agentId }).click();
     await page.getByRole('heading', { name: seeded.agentId, level: 1 }).waitFor();
+    // The window's figures beside their thresholds (the default policy's), and how far each is from tripping.
+    const failure = page.locator('tr[data-threshold="failureRateAbove"]');
+    expect(await failure.locator('td').nth(2).textContent()).toBe('12.0%');
+    expect(await failure.textContent()).toMatch(/clear [\d.]+ points from tripping/);
+    expect(await page.locator('tr[data-threshold="minRuns"] td').nth(2).textContent()).toBe('480');
     const experimentRow = page.locator('#experiments-heading + div tbody tr').first();
     expect(await experimentRow.textContent()).toContain('running');
     const url = page.url();
@@ -110,6 +146,11 @@ describe('the learning page', () => {
     expect(Number(await chart.getAttribute('data-points'))).toBeGreaterThan(0);
     await chart.locator('canvas').waitFor();
     expect(await page.locator('dt:has-text("Chance to win") + dd').textContent()).toMatch(/^\d+\.\d%$/);
+    // The proposal's risk with its reasons, and its change as a diff of the two versions' configurations.
+    expect(await page.locator('#risk-reasons li').allTextContents()).toEqual(['the model changes (m1 -> m2)']);
+    expect(await page.locator('#config-diff tbody tr').allTextContents()).toEqual([
+      'instructionsbe helpfulbe helpful and cite sources',
+    ]);
     await page.screenshot({ path: `${shots}experiment.png`, fullPage: true });
   }, 60_000);
 
@@ -162,6 +203,9 @@ describe('the learning page', () => {
       .locator(`a[href="/approvals/${encodeURIComponent(pending.id)}"]`)
       .first()
       .click();
+    // The approver sees the change itself and why it is risky, not only its summary.
+    expect(await page.locator('#risk-reasons li').allTextContents()).toEqual(['the model changes (m1 -> m2)']);
+    expect(await page.locator('#config-diff tbody tr td code').allTextContents()).toEqual(['instructions']);
     await page.screenshot({ path: `${shots}approval.png`, fullPage: true });
     await page.getByLabel('Reason').fill('the numbers are convincing');
     await page.getByRole('button', { name: 'Approve' }).click();
