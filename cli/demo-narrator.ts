@@ -23,6 +23,19 @@ export interface AgentStory {
   verdicts: Record<string, number>;
 }
 
+/** An agent's story before the loop has done anything to it. */
+export function emptyStory(): AgentStory {
+  return {
+    sessionId: null,
+    proposalId: null,
+    experimentId: null,
+    approvalId: null,
+    approvalDecided: null,
+    promoted: null,
+    verdicts: {},
+  };
+}
+
 const watched = [
   'learning.session.triggered.v1',
   'learning.proposal.created.v1',
@@ -50,20 +63,7 @@ export interface NarratorOptions {
  * each topic and keeps only the demo's agents (their ids are new), so that nothing published before it joined is lost.
  */
 export async function startNarrator(options: NarratorOptions) {
-  const stories = new Map<string, AgentStory>(
-    options.agentIds.map((id) => [
-      id,
-      {
-        sessionId: null,
-        proposalId: null,
-        experimentId: null,
-        approvalId: null,
-        approvalDecided: null,
-        promoted: null,
-        verdicts: {},
-      },
-    ]),
-  );
+  const stories = new Map<string, AgentStory>(options.agentIds.map((id) => [id, emptyStory()]));
   const lastState = new Map<string, string>();
   const lastContinue = new Map<string, number>();
   const kafka = createKafka({

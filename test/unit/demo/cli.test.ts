@@ -1,16 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { missingStage } from '../../../cli/demo.ts';
-import type { AgentStory } from '../../../cli/demo-narrator.ts';
+import { emptyStory, type AgentStory } from '../../../cli/demo-narrator.ts';
 import { parseDuration, positiveNumber } from '../../../cli/simulate.ts';
 
 const story = (over: Partial<AgentStory>): AgentStory => ({
-  sessionId: null,
-  proposalId: null,
-  experimentId: null,
-  approvalId: null,
-  approvalDecided: null,
-  promoted: null,
-  verdicts: {},
+  ...emptyStory(),
   ...over,
 });
 
